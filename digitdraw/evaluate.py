@@ -1,0 +1,267 @@
+"""Measure the shipped model on MNIST, on drawings and photos by held-out writers, and its speed.
+
+    python -m digitdraw.evaluate                 # full report (a few minutes on 2 cores)
+    python -m digitdraw.evaluate --quick --json report.json
+
+Drawn digits and photos are rendered from the pen strokes of pendigits writers 25-30 (never seen
+in training or calibration) and from USPS scans held out of training; see digitdraw/synth.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import data, synth
+from .inference import load_classifier
+from .preprocess import NoDigitError, preprocess
+
+
+@dataclass
+class Results:
+    """Labels, probabilities (a row of NaN where preprocessing found no digit) and group tags."""
+
+    labels: list[int] = field(default_factory=list)
+    probabilities: list[np.ndarray] = field(default_factory=list)
+    groups: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, label: int, probabilities: np.ndarray, tags: tuple[str, ...] = ()) -> None:
+        for tag in tags:
+            self.groups[tag].append(len(self.labels))
+        self.labels.append(label)
+        self.probabilities.append(probabilities)
+
+    def correct(self) -> np.ndarray:
+        probs = np.array(self.probabilities)
+        return np.nan_to_num(probs, nan=-1).argmax(1) == np.array(self.labels)
+
+    def accuracy(self, index: list[int] | None = None) -> float:
+        correct = self.correct()
+        return float(correct[index].mean() if index is not None else correct.mean())
+
+
+def classify_images(images: list[Any], labels: list[int], tags: list[tuple[str, ...]]) -> Results:
+    """Preprocess and classify each image; a NoDigitError counts as a wrong answer."""
+    classifier = load_classifier()
+    results = Results()
+    for image, label, tag in zip(images, labels, tags):
+        try:
+            probabilities = classifier(preprocess(image)[None])[0]
+        except NoDigitError:
+            probabilities = np.full(10, np.nan)
+        results.add(label, probabilities, tag)
+    return results
+
+
+def expected_calibration_error(results: Results, bins: int = 15) -> float:
+    """Mean |accuracy - confidence| over confidence bins, weighted by bin size (rejections skipped)."""
+    probs = np.array(results.probabilities)
+    found = ~np.isnan(probs[:, 0])
+    confidence = probs[found].max(1)
+    correct = results.correct()[found]
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    gaps = [abs(correct[which == b].mean() - confidence[which == b].mean()) * np.mean(which == b)
+            for b in range(bins) if np.any(which == b)]
+    return float(np.sum(gaps))
+
+
+def confusion_matrix(results: Results) -> np.ndarray:
+    """10 x 11 counts: rows true digit, columns predicted digit, the last column 'no digit'."""
+    probs = np.array(results.probabilities)
+    predicted = np.where(np.isnan(probs[:, 0]), 10, np.nan_to_num(probs, nan=0).argmax(1))
+    matrix = np.zeros((10, 11), int)
+    np.add.at(matrix, (np.array(results.labels), predicted), 1)
+    return matrix
+
+
+# --------------------------------------------------------------------------- the evaluation sets
+
+def mnist_test(limit: int | None) -> tuple[float, float]:
+    """Accuracy on the raw MNIST test images, and on the same digits rendered large, black on white."""
+    images, labels = data.load_mnist("t10k")
+    probabilities = load_classifier()(images.astype(np.float32) / 255)
+    raw = float((probabilities.argmax(1) == labels).mean())
+    n = limit or len(images)
+    rng = np.random.default_rng(0)
+    drawings = [synth.mnist_as_drawing(images[i], int(rng.integers(140, 800))) for i in range(n)]
+    rendered = classify_images(drawings, labels[:n].tolist(), [()] * n)
+    return raw, rendered.accuracy()
+
+
+def size_bin(value: float, edges: tuple[float, ...], unit: str = "") -> str:
+    for low, high in zip(edges, edges[1:]):
+        if value < high:
+            return f"{low:g}-{high:g}{unit}"
+    return f">={edges[-1]:g}{unit}"
+
+
+def drawn_digits(seed: int, limit: int | None) -> Results:
+    """Each held-out writer's digit on a random canvas, as plain, alpha-only and inverted images."""
+    digits = data.pendigits_for(data.TEST_WRITERS)[:limit]
+    rng = np.random.default_rng(seed)
+    images, labels, tags = [], [], []
+    for digit in digits:
+        style = synth.random_canvas_style(rng)
+        canvas = synth.render_canvas(digit, style, rng)
+        brush = style.brush / style.height
+        geometry = (
+            "canvas " + size_bin(style.size, (280, 450, 650, 801), " px"),
+            "digit " + size_bin(style.height / style.size * 100, (25, 45, 70, 90), "% of canvas"),
+            "brush " + size_bin(brush * 100, (0, 2, 5, 10, 17), "% of digit height"),
+            "cut at an edge" if _cut(style) else "inside the canvas",
+            "with a stray mark" if style.stray else "no stray mark",
+        )
+        for form, image in (("plain", canvas), ("alpha-only RGBA", synth.as_alpha_ink(canvas)),
+                            ("white on black", synth.as_inverted(canvas))):
+            images.append(image)
+            labels.append(digit.label)
+            tags.append(("form " + form,) + geometry)
+    return classify_images(images, labels, tags)
+
+
+def _cut(style: synth.CanvasStyle) -> bool:
+    half = style.height / 2
+    return min(style.center[0], style.center[1]) < half * 0.6 or max(style.center) > style.size - half * 0.6
+
+
+def photos(seed: int, count: int) -> Results:
+    """Photo-like JPEGs: half pen-stroke digits of held-out writers, half held-out USPS scans."""
+    rng = np.random.default_rng(seed + 1)
+    pen = data.pendigits_for(data.TEST_WRITERS)
+    usps_ink, usps_labels = data.load_usps()
+    usps_ink, usps_labels = usps_ink[data.USPS_SPLITS["test"]], usps_labels[data.USPS_SPLITS["test"]]
+    images, labels, tags = [], [], []
+    for i in range(count):
+        if i % 2 == 0:
+            digit = pen[int(rng.integers(len(pen)))]
+            source, label, kind = digit, digit.label, "pen strokes"
+        else:
+            j = int(rng.integers(len(usps_ink)))
+            source, label, kind = usps_ink[j], int(usps_labels[j]), "USPS scan"
+        jpeg = synth.random_photo(source, rng)
+        info = Image.open(io.BytesIO(jpeg))
+        sideways = info.getexif().get(0x0112, 1) != 1
+        images.append(jpeg)
+        labels.append(label)
+        tags.append((kind, "EXIF sideways" if sideways else "upright", "size " + size_bin(max(info.size), (400, 1000, 2000, 3001), " px")))
+    return classify_images(images, labels, tags)
+
+
+def rejection_rate(seed: int, count: int) -> dict[str, float]:
+    """Share of digit-free images (blank canvas, empty paper photo, noise) that raise NoDigitError."""
+    rng = np.random.default_rng(seed + 2)
+    rates = {}
+    for kind in ("canvas", "paper", "noise"):
+        rejected = 0
+        for _ in range(count):
+            try:
+                preprocess(synth.random_blank(rng, kind))
+            except NoDigitError:
+                rejected += 1
+        rates[kind] = rejected / count
+    return rates
+
+
+def latency_ms(make_input: Callable[[], Any], runs: int) -> tuple[float, float]:
+    """Median and 95th percentile of preprocess + model, on one CPU thread."""
+    classifier = load_classifier()
+    inputs = [make_input() for _ in range(runs)]
+    classifier(preprocess(inputs[0])[None])  # warm-up
+    times = []
+    for image in inputs:
+        start = time.perf_counter()
+        classifier(preprocess(image)[None])
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times)), float(np.percentile(times, 95))
+
+
+def timing(runs: int) -> dict[str, tuple[float, float]]:
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(3)
+    pen = data.pendigits_for(data.TEST_WRITERS)
+
+    def canvas() -> Image.Image:
+        style = synth.CanvasStyle(800, 500, (400, 400), 24, 0.0, False)
+        return synth.render_canvas(pen[int(rng.integers(len(pen)))], style)
+
+    def photo() -> Image.Image:  # decoded, as the app receives it
+        jpeg = synth.random_photo(pen[int(rng.integers(len(pen)))], rng, output_side=4000)
+        return Image.open(io.BytesIO(jpeg)).convert("RGB").resize((4000, 3000))
+
+    return {"800x800 canvas": latency_ms(canvas, runs), "4000x3000 photo": latency_ms(photo, max(5, runs // 5))}
+
+
+# --------------------------------------------------------------------------- report
+
+def print_groups(title: str, results: Results) -> dict[str, float]:
+    print(f"\n{title}: {results.accuracy():.2%} of {len(results.labels)}")
+    out = {}
+    for tag in sorted(results.groups):
+        index = results.groups[tag]
+        out[tag] = results.accuracy(index)
+        print(f"  {tag:32s} {out[tag]:7.2%}  (n={len(index)})")
+    return out
+
+
+def print_confusion(results: Results) -> None:
+    matrix = confusion_matrix(results)
+    print("  confusion (rows: true digit, columns: predicted, last: no digit found)")
+    print("       " + "".join(f"{c:>6}" for c in list(range(10)) + ["none"]))
+    for digit, row in enumerate(matrix):
+        print(f"  {digit:>4} " + "".join(f"{v:6d}" for v in row) + f"   acc {row[digit] / max(row.sum(), 1):.2%}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small samples, for a fast look")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the rendered test images")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    classifier = load_classifier()
+    print(f"weights: {classifier.metadata.get('command')} ({classifier.metadata.get('date')})")
+
+    report: dict[str, Any] = {}
+    raw, rendered = mnist_test(1000 if quick else 10000)
+    report["mnist_test"] = raw
+    report["mnist_test_rendered"] = rendered
+    print(f"MNIST test, raw 28x28: {raw:.2%}; rendered large black on white, through preprocess: {rendered:.2%}")
+
+    drawn = drawn_digits(args.seed, 300 if quick else None)
+    report["drawn"] = drawn.accuracy()
+    report["drawn_groups"] = print_groups("Drawn digits, held-out writers", drawn)
+    print_confusion(drawn)
+    report["drawn_ece"] = expected_calibration_error(drawn)
+    print(f"  expected calibration error: {report['drawn_ece']:.2%}")
+
+    photo = photos(args.seed, 200 if quick else 1000)
+    report["photos"] = photo.accuracy()
+    report["photo_groups"] = print_groups("Photo-like digits", photo)
+    print_confusion(photo)
+    report["photos_ece"] = expected_calibration_error(photo)
+    print(f"  expected calibration error: {report['photos_ece']:.2%}")
+
+    report["rejection"] = rejection_rate(args.seed, 30 if quick else 100)
+    print("\nImages without a digit rejected: " + ", ".join(f"{k} {v:.0%}" for k, v in report["rejection"].items()))
+
+    report["latency_ms"] = timing(30 if quick else 200)
+    print("\npreprocess + model, one CPU thread:")
+    for name, (median, p95) in report["latency_ms"].items():
+        print(f"  {name:18s} median {median:6.1f} ms   p95 {p95:6.1f} ms")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

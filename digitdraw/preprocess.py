@@ -1,0 +1,353 @@
+"""Turn any image of one handwritten digit into a 28x28 MNIST-style array.
+
+MNIST digits were cropped, fitted into a 20x20 box keeping their aspect ratio (anti-aliased) and
+placed in 28x28 with their centre of mass at the centre, white on black. Real input (a sketchpad
+canvas, a phone photo, a scan) is brought to exactly that form, in these steps:
+
+    load_image     -> EXIF orientation, first frame, any mode, transparency kept
+    to_grayscale   -> (H, W) float32 in [0, 1], shrunk early so huge photos stay cheap
+    extract_ink    -> background estimated and removed, polarity found: ink map in [0, 1]
+    select_digit   -> specks, ruled lines and stray marks dropped; the digit's mask
+    normalize_strokes, fit_in_box, center_by_mass -> the 28x28 result
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+# Digit box and canvas of the MNIST recipe.
+BOX_SIZE = 20
+CANVAS_SIZE = 28
+# Images are shrunk (by an integer factor, area-averaged) until their long side is at most this.
+# A digit that fills a quarter of the frame still gets ~70 px here, plenty for a 20 px box.
+WORKING_SIZE = 320
+# Background is estimated on a thumbnail this size, so shading costs almost nothing.
+BACKGROUND_SIZE = 48
+# Inputs larger than this are refused before decoding (PIL's decompression-bomb guard).
+MAX_PIXELS = 50_000_000
+# MNIST strokes are about 2-3 px thick in the 20 px box; thinner input is thickened to this.
+TARGET_STROKE = 2.2
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class NoDigitError(ValueError):
+    """The image holds no digit: blank, uniform, too faint, or only tiny specks."""
+
+
+class InvalidImageError(ValueError):
+    """The input is not an image digitdraw can read (corrupt file, wrong type, too large)."""
+
+
+# --------------------------------------------------------------------------- loading
+
+def load_image(image: Any) -> Image.Image | np.ndarray:
+    """Open paths, bytes and sketchpad dicts; return a PIL image (EXIF applied) or an array."""
+    if isinstance(image, dict):
+        if "composite" not in image:
+            raise InvalidImageError("A sketchpad value needs a 'composite' image.")
+        if image["composite"] is None:
+            raise NoDigitError("The canvas is empty. Draw a digit.")
+        return load_image(image["composite"])
+    if isinstance(image, np.ndarray):
+        return image
+    if isinstance(image, (str, Path, bytes, bytearray)):
+        source = io.BytesIO(image) if isinstance(image, (bytes, bytearray)) else image
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                opened = Image.open(source)
+                opened.load()
+        except FileNotFoundError as e:
+            raise InvalidImageError(f"No such file: {image}") from e
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise InvalidImageError(
+                f"The image has too many pixels (over {MAX_PIXELS // 1_000_000} megapixels)."
+            ) from e
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+            raise InvalidImageError("The file is not a readable image (corrupt or wrong format).") from e
+        image = opened
+    if isinstance(image, Image.Image):
+        if image.width * image.height > MAX_PIXELS:
+            raise InvalidImageError(
+                f"The image has too many pixels (over {MAX_PIXELS // 1_000_000} megapixels)."
+            )
+        if image.width == 0 or image.height == 0:
+            raise NoDigitError("The image is empty.")
+        try:
+            return ImageOps.exif_transpose(image)
+        except (OSError, SyntaxError, ValueError, TypeError, KeyError):
+            return image  # a broken EXIF block must not cost the whole image
+    raise InvalidImageError(f"Cannot read an image from a {type(image).__name__}.")
+
+
+def _shrink_pil(image: Image.Image) -> Image.Image:
+    """Shrink by an integer factor (area average) so the long side is at most WORKING_SIZE."""
+    factor = -(-max(image.size) // WORKING_SIZE)
+    if factor > 1:
+        if image.mode == "P":
+            image = image.convert("RGBA")
+        elif image.mode not in ("L", "LA", "RGB", "RGBA", "F", "I"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        image = image.reduce(factor)
+    return image
+
+
+def _array_to_unit(array: np.ndarray) -> np.ndarray:
+    """Any numeric array to float32 in [0, 1]: 8/16-bit by their range, others by min-max."""
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise InvalidImageError(f"Cannot read an image from an array of {array.dtype}.")
+    values = np.nan_to_num(array.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    if np.issubdtype(array.dtype, np.floating) and low >= 0 and high <= 1:
+        return values.astype(np.float32)
+    if low >= 0 and high <= 255:
+        return (values / 255).astype(np.float32)
+    span = high - low
+    return ((values - low) / span if span > 0 else np.zeros_like(values)).astype(np.float32)
+
+
+def _shrink_array(gray: np.ndarray) -> np.ndarray:
+    factor = -(-max(gray.shape) // WORKING_SIZE)
+    if factor == 1:
+        return gray
+    h, w = gray.shape[0] // factor * factor, gray.shape[1] // factor * factor
+    if h == 0 or w == 0:  # a sliver thinner than one shrink step: sample it instead
+        return gray[::factor, ::factor]
+    return gray[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
+def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite gray values over a backdrop that contrasts with the opaque pixels.
+
+    Ink drawn only in alpha (any colour on a transparent background) must survive: black ink goes
+    onto white, white ink onto black.
+    """
+    if alpha.min() >= 0.999:
+        return color
+    opaque = alpha > 0.5
+    ink_level = float(np.average(color, weights=alpha)) if alpha.sum() > 0 else 0.0
+    backdrop = 1.0 if (opaque.any() and ink_level < 0.5) else 0.0
+    return alpha * color + (1 - alpha) * backdrop
+
+
+def to_grayscale(image: Image.Image | np.ndarray) -> np.ndarray:
+    """Any loaded image to a (H, W) float32 gray array in [0, 1], at most WORKING_SIZE a side."""
+    if isinstance(image, Image.Image):
+        image = _shrink_pil(image)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+            image = image.convert("I")
+        if image.mode == "P" or image.mode == "PA":
+            image = image.convert("RGBA")
+        elif image.mode not in ("L", "LA", "RGB", "RGBA", "F", "I", "1"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        array = np.asarray(image)
+    else:
+        array = image
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
+        raise InvalidImageError(f"Cannot read an image from an array of shape {array.shape}.")
+    if array.size == 0:
+        raise NoDigitError("The image is empty.")
+    values = _array_to_unit(array)
+    if values.ndim == 2:
+        gray, alpha = values, None
+    else:
+        channels = values.shape[2]
+        color = values[:, :, :3] if channels >= 3 else values[:, :, :1]
+        gray = color @ np.array([0.299, 0.587, 0.114], np.float32) if channels >= 3 else color[:, :, 0]
+        alpha = values[:, :, channels - 1] if channels in (2, 4) else None
+    if alpha is not None:
+        gray = _flatten_alpha(gray, alpha)
+    return _shrink_array(gray.astype(np.float32))
+
+
+# --------------------------------------------------------------------------- finding the ink
+
+def _shrink_array_by(gray: np.ndarray, step: int) -> np.ndarray:
+    h, w = gray.shape[0] // step, gray.shape[1] // step
+    if h == 0 or w == 0:
+        return gray[::step, ::step]
+    return gray[: h * step, : w * step].reshape(h, step, w, step).mean(axis=(1, 3))
+
+
+def _noise_level(values: np.ndarray) -> float:
+    """Robust standard deviation (median absolute deviation) of the background texture."""
+    median = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - median)))
+
+
+def _background(gray: np.ndarray) -> tuple[np.ndarray | float, bool]:
+    """Estimate the paper (or board) brightness and whether the ink is darker than it.
+
+    Works on a thumbnail, so uneven light and shadow cost almost nothing. A flat background (a
+    canvas) is a single value. Otherwise a percentile filter on the background's side of the
+    histogram follows the shading while ignoring strokes, even fat ones.
+    """
+    h, w = gray.shape
+    thumb = _shrink_array_by(gray, max(1, -(-max(h, w) // BACKGROUND_SIZE)))
+    level = float(np.median(thumb))
+    flat = np.mean(np.abs(gray - level) < 0.01) > 0.5
+    if flat:
+        return level, bool(np.sum(np.clip(level - gray, 0, None)) >= np.sum(np.clip(gray - level, 0, None)))
+    size = max(3, max(thumb.shape) // 3) | 1
+    diff = thumb - ndimage.median_filter(thumb, size=size, mode="nearest")
+    cut = max(3 * _noise_level(diff), 0.04)
+    dark_ink = bool(np.clip(-diff - cut, 0, None).sum() >= np.clip(diff - cut, 0, None).sum())
+    thumb_bg = ndimage.percentile_filter(thumb, 80 if dark_ink else 20, size=size, mode="nearest")
+    thumb_bg = ndimage.uniform_filter(thumb_bg, size=3, mode="nearest")
+    background = Image.fromarray(thumb_bg.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(background), dark_ink
+
+
+def extract_ink(gray: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] per pixel, whatever the polarity and lighting of the image.
+
+    Raises NoDigitError when nothing stands out from the background.
+    """
+    if float(gray.max() - gray.min()) < 0.06:
+        raise NoDigitError("No digit found. The image is blank.")
+    background, dark_ink = _background(gray)
+    ink = background - gray if dark_ink else gray - background
+    noise = _noise_level(ink)
+    candidates = ink[ink > max(4 * noise, 0.05)]
+    if candidates.size < 4:
+        raise NoDigitError("No digit found. The image is blank or too faint.")
+    peak = float(np.percentile(candidates, 90))
+    if peak < 0.12 or peak < 6 * noise:
+        raise NoDigitError("No digit found. The image is blank, too faint or only noise.")
+    floor = max(3 * noise, 0.25 * peak)
+    return np.clip((ink - floor) / (peak - floor), 0, 1).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- choosing the digit
+
+def remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
+    """Drop near-horizontal lines that cross almost the whole image (ruled paper)."""
+    h, w = mask.shape
+    length = int(0.7 * w)
+    if length < 20:
+        return mask
+    # Vertical slack lets a line that is a little tilted still fit the horizontal probe.
+    slack = ndimage.maximum_filter1d(mask, 3, axis=0)
+    lines = ndimage.maximum_filter1d(ndimage.minimum_filter1d(slack, length, axis=1), length, axis=1)
+    if not lines.any():
+        return mask
+    labels, count = ndimage.label(lines)
+    for index, region in enumerate(ndimage.find_objects(labels), start=1):
+        if region[1].stop - region[1].start < 0.85 * w:
+            lines[labels == index] = False
+    return mask & ~ndimage.binary_dilation(lines, iterations=1)
+
+
+def select_digit(ink: np.ndarray) -> np.ndarray:
+    """Boolean mask of the digit: the largest ink group and the parts that belong with it.
+
+    Strokes closer than a few percent of the digit's size are grouped, so a digit drawn in
+    several strokes stays whole, while specks, smudges and stray marks far from it are dropped.
+    """
+    mask = remove_ruled_lines(ink > 0.2)
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        raise NoDigitError("No digit found. The image is blank.")
+    sizes = np.bincount(labels.ravel(), weights=ink.ravel())[1:]
+    largest = int(np.argmax(sizes)) + 1
+    region = ndimage.find_objects(labels)[largest - 1]
+    extent = max(region[0].stop - region[0].start, region[1].stop - region[1].start)
+    gap = max(1, int(round(0.1 * extent)))
+    # Grouping: parts whose gap to each other is below `gap` join one group.
+    grouped, _ = ndimage.label(ndimage.maximum_filter(mask, size=gap + 1), structure=np.ones((3, 3), bool))
+    group_mass = np.bincount(grouped.ravel(), weights=ink.ravel() * mask.ravel())
+    group_mass[0] = 0
+    main = grouped[labels == largest][0]
+    keep = group_mass >= 0.5 * group_mass[main]
+    keep[main] = True
+    keep[0] = False
+    digit = keep[grouped] & mask
+    # Inside the group, tiny specks (dust, paper grain) are dropped too.
+    sizes_in = np.bincount(labels[digit], minlength=count + 1)
+    small = sizes_in < max(3, 0.005 * digit.sum())
+    digit &= ~small[labels]
+    rows, cols = np.nonzero(digit)
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    if max(height, width) < max(6, 0.03 * max(ink.shape)) or digit.sum() < 8:
+        raise NoDigitError("No digit found. Only tiny specks.")
+    return digit
+
+
+# --------------------------------------------------------------------------- into MNIST form
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke thickness in pixels: area over half the outline length."""
+    edge = mask & ~ndimage.binary_erosion(mask)
+    return float(2 * mask.sum() / max(edge.sum(), 1))
+
+
+def crop_digit(ink: np.ndarray, digit: np.ndarray) -> np.ndarray:
+    """The ink inside the digit's bounding box, with everything outside the digit erased."""
+    rows, cols = np.nonzero(digit)
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    keep = ndimage.binary_dilation(digit[box], iterations=1)
+    return np.where(keep, ink[box], 0).astype(np.float32)
+
+
+def normalize_strokes(crop: np.ndarray, width: float) -> np.ndarray:
+    """Thicken hairline strokes so they are about TARGET_STROKE px in the 20 px box."""
+    scale = BOX_SIZE / max(crop.shape)
+    target = TARGET_STROKE / scale
+    if width >= 0.6 * target:
+        return crop
+    size = int(round(target - width))
+    if size < 2:
+        return crop
+    padded = np.pad(crop, size)
+    return ndimage.maximum_filter(padded, size=size)
+
+
+def fit_in_box(crop: np.ndarray, box: int = BOX_SIZE) -> np.ndarray:
+    """Resize keeping the aspect ratio so the long side is `box` px (anti-aliased)."""
+    rows, cols = np.nonzero(crop > 0.05)
+    if rows.size:
+        crop = crop[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    h, w = crop.shape
+    scale = box / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    resized = Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR)
+    return np.clip(np.asarray(resized), 0, 1)
+
+
+def center_by_mass(digit: np.ndarray, size: int = CANVAS_SIZE) -> np.ndarray:
+    """Place the digit in a size x size canvas with its centre of mass at the centre."""
+    h, w = digit.shape
+    cy, cx = ndimage.center_of_mass(digit) if digit.sum() > 0 else ((h - 1) / 2, (w - 1) / 2)
+    top = int(np.clip(round(size / 2 - 0.5 - cy), 0, size - h))
+    left = int(np.clip(round(size / 2 - 0.5 - cx), 0, size - w))
+    canvas = np.zeros((size, size), np.float32)
+    canvas[top: top + h, left: left + w] = digit
+    return canvas
+
+
+def preprocess(image: Any) -> np.ndarray:
+    """Any image of one digit -> (28, 28) float32 in [0, 1], white digit on black, MNIST-style.
+
+    Raises NoDigitError if there is no digit, InvalidImageError if the input can't be read.
+    """
+    gray = to_grayscale(load_image(image))
+    ink = extract_ink(gray)
+    digit = select_digit(ink)
+    crop = normalize_strokes(crop_digit(ink, digit), stroke_width(digit))
+    return center_by_mass(fit_in_box(crop))

@@ -1,0 +1,214 @@
+"""Train the digitdraw CNN on MNIST plus real handwriting rendered as drawings and photos.
+
+    python -m digitdraw.train --data-dir ../shared/data/mnist --epochs 15 --out weights/digitdraw.safetensors
+
+The real handwriting (tablet pen strokes of 20 writers, USPS scans) is rendered as sketchpad
+canvases and phone photos and passed through `preprocess`, exactly as the app will see it. Every
+batch is augmented on-tensor (affine, elastic, stroke thickness). After training, a temperature is
+fitted on held-out data (MNIST validation digits, 4 other writers, other USPS scans) so that the
+probabilities are calibrated; it is stored with the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data, synth
+from .augment import augment
+from .model import Net, save_weights
+from .preprocess import NoDigitError, preprocess
+
+CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
+RENDER_VERSION = "1"  # bump when synth or preprocess change, to re-render the cached sets
+
+
+# --------------------------------------------------------------------------- real-handwriting sets
+
+def _render_one(job: tuple[str, object, int, int]) -> np.ndarray | None:
+    kind, source, seed, index = job
+    rng = np.random.default_rng([seed, index])
+    if kind == "canvas":
+        image = synth.render_canvas(source, synth.random_canvas_style(rng), rng)
+    else:
+        image = synth.random_photo(source, rng, output_side=int(rng.integers(400, 1200)))
+    try:
+        return preprocess(image)
+    except NoDigitError:
+        return None  # e.g. a digit pushed almost off the canvas; the app would say so too
+
+
+def render_real_set(split: str, seed: int, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Pen-stroke canvases and photos, USPS photos of one split, preprocessed to (N, 28, 28)."""
+    cache = CACHE_DIR / f"real-{split}-seed{seed}-v{RENDER_VERSION}.npz"
+    if cache.exists():
+        stored = np.load(cache)
+        return stored["x"], stored["y"]
+    writers = {"train": data.TRAIN_WRITERS, "calibration": data.CALIBRATION_WRITERS}[split]
+    pen = data.pendigits_for(writers)
+    usps_ink, usps_labels = data.load_usps()
+    usps_ink, usps_labels = usps_ink[data.USPS_SPLITS[split]], usps_labels[data.USPS_SPLITS[split]]
+    canvases_per_digit = 3 if split == "train" else 1
+    jobs, labels = [], []
+    for i, digit in enumerate(pen):
+        for k in range(canvases_per_digit):
+            jobs.append(("canvas", digit, seed, len(jobs)))
+            labels.append(digit.label)
+        if split != "train" or i % 2 == 0:
+            jobs.append(("photo", digit, seed, len(jobs)))
+            labels.append(digit.label)
+    for ink, label in zip(usps_ink, usps_labels):
+        jobs.append(("photo", ink, seed, len(jobs)))
+        labels.append(int(label))
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(_render_one, jobs, chunksize=64))
+    keep = [i for i, r in enumerate(results) if r is not None]
+    x = np.stack([results[i] for i in keep]).astype(np.float32)
+    y = np.array([labels[i] for i in keep], np.int64)
+    CACHE_DIR.mkdir(exist_ok=True)
+    np.savez_compressed(cache, x=x, y=y)
+    return x, y
+
+
+# --------------------------------------------------------------------------- training
+
+def train(model: Net, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
+          scheduler: torch.optim.lr_scheduler.LRScheduler, args: argparse.Namespace,
+          generator: torch.Generator) -> tuple[float, float]:
+    """One epoch over shuffled, augmented batches; returns mean loss and accuracy."""
+    model.train()
+    order = torch.randperm(len(x), generator=generator)
+    total_loss, correct, seen = 0.0, 0, 0
+    for step, start in enumerate(range(0, len(x), args.batch_size)):
+        index = order[start: start + args.batch_size]
+        batch = augment(x[index].to(args.device), generator_for(args.device, generator))
+        batch = batch.contiguous(memory_format=torch.channels_last)
+        target = y[index].to(args.device)
+        optimizer.zero_grad()
+        logits = model(batch)
+        loss = F.cross_entropy(logits, target)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total_loss += loss.item() * len(index)
+        correct += (logits.argmax(1) == target).sum().item()
+        seen += len(index)
+        if args.dry_run:
+            break
+    return total_loss / seen, correct / seen
+
+
+def generator_for(device: str, cpu_generator: torch.Generator) -> torch.Generator:
+    if device == "cpu":
+        return cpu_generator
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(torch.randint(0, 2**31, (1,), generator=cpu_generator)))
+    return gen
+
+
+@torch.no_grad()
+def test(model: Net, x: torch.Tensor, device: str, batch_size: int = 1000) -> torch.Tensor:
+    """Logits for all of x (N, 1, 28, 28), in eval mode."""
+    model.eval()
+    return torch.cat([model(x[i: i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The temperature T minimising the NLL of softmax(logits / T) (Guo et al., 2017)."""
+    log_t = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.detach().exp())
+
+
+def as_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(images, np.float32)).unsqueeze(1)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(data.DEFAULT_MNIST_DIR),
+                        help="folder with the four MNIST .gz files (downloaded there if missing)")
+    parser.add_argument("--epochs", type=int, default=15, help="passes over the training set")
+    parser.add_argument("--batch-size", type=int, default=256, help="images per training step")
+    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed for everything")
+    parser.add_argument("--device", default="auto", help="'auto' (CUDA if present), 'cpu' or 'cuda'")
+    parser.add_argument("--no-real", action="store_true", help="train on MNIST only")
+    parser.add_argument("--dry-run", action="store_true", help="one batch per epoch, to check the code runs")
+    parser.add_argument("--out", default="weights/digitdraw.safetensors", help="where to save the weights")
+    args = parser.parse_args(argv)
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    command = "python -m digitdraw.train " + shlex.join(sys.argv[1:] if argv is None else argv)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
+
+    images, labels = data.load_mnist("train", args.data_dir)
+    test_images, test_labels = data.load_mnist("t10k", args.data_dir)
+    mnist = images.astype(np.float32) / 255
+    x_parts, y_parts = [mnist[:55000]], [labels[:55000]]
+    calib_x, calib_y = [mnist[55000:]], [labels[55000:]]
+    if not args.no_real:
+        t0 = time.time()
+        for split, xs, ys in (("train", x_parts, y_parts), ("calibration", calib_x, calib_y)):
+            real_x, real_y = render_real_set(split, args.seed)
+            xs.append(real_x)
+            ys.append(real_y)
+        print(f"rendered real handwriting in {time.time() - t0:.0f}s: "
+              f"{sum(map(len, x_parts)) - 55000} training, {sum(map(len, calib_x)) - 5000} calibration images")
+    x, y = as_tensor(np.concatenate(x_parts)), torch.from_numpy(np.concatenate(y_parts))
+    x_cal, y_cal = as_tensor(np.concatenate(calib_x)), torch.from_numpy(np.concatenate(calib_y))
+    x_test, y_test = as_tensor(test_images.astype(np.float32) / 255), torch.from_numpy(test_labels)
+
+    model = Net().to(args.device).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
+    steps = args.epochs * (1 if args.dry_run else -(-len(x) // args.batch_size))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.time()
+        loss, accuracy = train(model, x, y, optimizer, scheduler, args, generator)
+        cal_accuracy = (test(model, x_cal, args.device).argmax(1) == y_cal).float().mean().item()
+        print(f"epoch {epoch:2d}  loss {loss:.4f}  train acc {accuracy:.4f}  "
+              f"held-out acc {cal_accuracy:.4f}  {time.time() - t0:.0f}s", flush=True)
+
+    temperature = fit_temperature(test(model, x_cal, args.device), y_cal)
+    test_accuracy = (test(model, x_test, args.device).argmax(1) == y_test).float().mean().item()
+    print(f"temperature {temperature:.3f}  MNIST test accuracy {test_accuracy:.4f}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    save_weights(model.cpu().eval(), args.out, {
+        "command": command,
+        "seed": str(args.seed),
+        "epochs": str(args.epochs),
+        "date": datetime.date.today().isoformat(),
+        "mnist_test_accuracy": f"{test_accuracy:.4f}",
+        "temperature": f"{temperature:.4f}",
+        "train_writers": ",".join(map(str, data.TRAIN_WRITERS)),
+    })
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
