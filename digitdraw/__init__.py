@@ -9,6 +9,6 @@
 """
 
 from .inference import classify, load_classifier, predict
-from .preprocess import InvalidImageError, NoDigitError, preprocess
+from .preprocessing import InvalidImageError, NoDigitError, preprocess
 
 __all__ = ["predict", "preprocess", "classify", "load_classifier", "NoDigitError", "InvalidImageError"]

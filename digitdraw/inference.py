@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .model import Net, load_weights
-from .preprocess import preprocess
+from .preprocessing import preprocess
 
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "weights" / "digitdraw.safetensors"
 CLASSES = tuple(str(d) for d in range(10))
