@@ -197,10 +197,9 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, ink_kind: str
         line_rgb = np.array([0.55, 0.7, 0.9], np.float32)
         rgb = rgb * (1 - content[1][..., None]) + line_rgb * content[1][..., None]
     for _ in range(int(rng.integers(0, 3))):  # smudges: soft, faint blobs
-        blob = np.zeros((h, w), np.float32)
-        blob[int(rng.integers(0, h)), int(rng.integers(0, w))] = 1
-        blob = ndimage.gaussian_filter(blob, rng.uniform(0.02, 0.06) * max(h, w))
-        rgb *= 1 - (rng.uniform(0.05, 0.15) * blob / max(blob.max(), 1e-6))[..., None]
+        cy, cx, radius = rng.uniform(0, h / max(h, w)), rng.uniform(0, w / max(h, w)), rng.uniform(0.02, 0.06)
+        blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * radius ** 2))
+        rgb *= 1 - (rng.uniform(0.05, 0.15) * blob)[..., None]
     ink_rgb = np.array(_INK_RGB[ink_kind], np.float32)
     rgb = rgb * (1 - content[0][..., None]) + ink_rgb * content[0][..., None]
 

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from . import data, synth
 from .augment import augment
 from .model import Net, save_weights
-from .preprocess import NoDigitError, preprocess
+from .preprocessing import NoDigitError, preprocess
 
 CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
 RENDER_VERSION = "1"  # bump when synth or preprocess change, to re-render the cached sets

@@ -1,0 +1,59 @@
+"""Cold start: from `python app.py` to the first successful prediction, and idle memory.
+
+    python benchmarks/cold_start.py [--runs 3] [--json artifacts/cold_start.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gradio_client import Client, handle_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import drawing_files, free_port, rss_mb, start_app, stop  # noqa: E402
+
+
+def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
+    """Seconds to first HTTP answer, seconds to first prediction, idle RSS (MB) after it."""
+    port = free_port()
+    t0 = time.perf_counter()
+    app = start_app(port, work / f"app-{port}.log")
+    try:
+        http_s = time.perf_counter() - t0
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        top, _, _ = client.predict({"background": None, "layers": [], "composite": handle_file(str(drawing))},
+                                   api_name="/predict_sketch")
+        first_s = time.perf_counter() - t0
+        assert top is not None
+        time.sleep(5)
+        return http_s, first_s, rss_mb(app.pid)
+    finally:
+        stop(app)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="digitdraw-cold-"))
+    drawing = drawing_files(work, count=1)[0][0]
+    runs = [cold_start(work, drawing) for _ in range(args.runs)]
+    result = {"http_s": statistics.median(r[0] for r in runs), "first_prediction_s": statistics.median(r[1] for r in runs),
+              "idle_rss_mb": statistics.median(r[2] for r in runs), "runs": runs}
+    print(f"cold start (median of {args.runs}): first HTTP answer {result['http_s']:.1f} s, "
+          f"first prediction {result['first_prediction_s']:.1f} s; idle RSS {result['idle_rss_mb']:.0f} MB")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""What the benchmarks and the server tests share: starting servers, rendered drawings, load loops."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from digitdraw import data, synth  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], port: int, log_path: Path, timeout: float = 90,
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Run `command` (a server on `port`) in a subprocess; return once it answers HTTP."""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
+    log = open(log_path, "w")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command} exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answers, if only with 404
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{command} did not answer within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
+
+
+def start_app(port: int, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return start_server([sys.executable, "app.py", "--port", str(port), *extra], port, log_path, env=env)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def drawing_files(folder: Path, count: int = 20, size: int = 400) -> list[tuple[Path, int]]:
+    """PNG canvases of held-out writers' digits, as the sketchpad sends them, with their labels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    pen = data.pendigits_for(data.TEST_WRITERS)
+    files = []
+    for i in range(count):
+        digit = pen[int(rng.integers(len(pen)))]
+        style = synth.CanvasStyle(size, 0.6 * size, (size / 2, size / 2), 16, 0.0, False)
+        path = folder / f"drawing-{i}.png"
+        synth.render_canvas(digit, style).save(path)
+        files.append((path, digit.label))
+    return files
+
+
+@dataclass
+class LoadResult:
+    users: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        lat = np.array(self.latencies_ms) if self.latencies_ms else np.array([np.nan])
+        return {"users": self.users, "requests": len(self.latencies_ms), "errors": len(self.errors),
+                "rps": len(self.latencies_ms) / self.seconds, "p50_ms": float(np.percentile(lat, 50)),
+                "p95_ms": float(np.percentile(lat, 95)), "p99_ms": float(np.percentile(lat, 99))}
+
+
+def run_users(users: int, seconds: float, make_user: Callable[[int], Callable[[int], None]]) -> LoadResult:
+    """`users` threads, each with its own client from make_user(i), calling it in a loop for `seconds`.
+
+    A call that raises counts as an error. Every loop is bounded by the deadline.
+    """
+    result = LoadResult(users, seconds)
+    lock = threading.Lock()
+    clients = [make_user(i) for i in range(users)]  # connecting is not part of the measurement
+    start_line = threading.Barrier(users + 1)
+
+    def loop(call: Callable[[int], None]) -> None:
+        start_line.wait()
+        deadline = time.monotonic() + seconds
+        n = 0
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            try:
+                call(n)
+                with lock:
+                    result.latencies_ms.append((time.perf_counter() - t0) * 1000)
+            except Exception as e:  # noqa: BLE001 - every failure is counted and reported
+                with lock:
+                    result.errors.append(repr(e)[:200])
+            n += 1
+
+    threads = [threading.Thread(target=loop, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    start_line.wait()
+    t_start = time.monotonic()
+    for t in threads:
+        t.join(timeout=seconds + 120)
+    result.seconds = time.monotonic() - t_start
+    return result

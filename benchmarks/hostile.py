@@ -1,0 +1,190 @@
+"""Hostile input, sent through the real API of a running app: every case gets a clear status or a
+result, never a traceback or a hang, and the server still answers a normal request afterwards.
+
+    python benchmarks/hostile.py [--url http://127.0.0.1:7860/]   # starts its own app without --url
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from gradio_client import Client, handle_file
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import free_port, start_app, stop  # noqa: E402
+
+CALL_TIMEOUT_S = 60
+CLEAR_STARTS = ("Can't read that file", "No digit found", "The canvas is empty", "Draw a digit",
+                "Upload a photo", "It's a", "Not sure")
+
+
+def seven(size: int = 400, mode: str = "L") -> Image.Image:
+    image = Image.new("L", (size, size), 255)
+    ImageDraw.Draw(image).line([(size * 0.35, size * 0.25), (size * 0.65, size * 0.25), (size * 0.45, size * 0.75)],
+                               fill=0, width=max(2, size // 25))
+    return image if mode == "L" else image.convert(mode)
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def animated_gif() -> bytes:
+    frames = [seven(), Image.new("L", (400, 400), 255), seven().rotate(90)]
+    return encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80, loop=0)
+
+
+def sixteen_bit() -> bytes:
+    return encoded(Image.fromarray((np.asarray(seven(), np.uint16) * 257)), "PNG")
+
+
+def palette_with_transparency() -> bytes:
+    alpha = Image.eval(seven(), lambda v: 255 - v)
+    rgba = Image.merge("RGBA", [Image.new("L", (400, 400), 0)] * 3 + [alpha])
+    return encoded(rgba.convert("P"), "PNG", transparency=0)
+
+
+def huge_photo() -> bytes:
+    big = seven(600).resize((6000, 4500), Image.Resampling.NEAREST).convert("RGB")
+    return encoded(big, "JPEG", quality=70)
+
+
+def corrupt_exif() -> bytes:
+    data = bytearray(encoded(seven().convert("RGB"), "JPEG", exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff"))
+    return bytes(data)
+
+
+def noise() -> bytes:
+    return encoded(Image.fromarray(np.random.default_rng(0).integers(0, 256, (400, 400), dtype=np.uint8)), "PNG")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: Callable[[], bytes | dict]
+    suffix: str = ".png"
+    endpoint: str = "/predict_upload"
+    expect: str = "message"  # "message": a clear status and no label; "result": a label; "either"
+
+
+PNG = encoded(seven(), "PNG")
+CASES = [
+    Case("zero bytes", lambda: b""),
+    Case("truncated PNG", lambda: PNG[: len(PNG) // 2]),
+    Case("truncated JPEG", lambda: encoded(seven().convert("RGB"), "JPEG")[:600], ".jpg"),
+    Case("text renamed .png", lambda: b"just some text, not an image\n" * 20),
+    Case("PDF renamed .png", lambda: b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\ntrailer <<>>\n%%EOF\n"),
+    Case("random bytes", lambda: np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes()),
+    Case("SVG", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><path d="M1 1L9 9"/></svg>', ".svg"),
+    Case("decompression bomb", lambda: encoded(Image.new("1", (20000, 20000), 1), "PNG")),
+    Case("1x1 image", lambda: encoded(Image.new("L", (1, 1), 0), "PNG")),
+    Case("1x10000 image", lambda: encoded(Image.new("L", (1, 10000), 255), "PNG")),
+    Case("10000x1 image with ink", lambda: encoded(Image.new("L", (10000, 1), 0), "PNG"), expect="either"),
+    Case("all black", lambda: encoded(Image.new("L", (400, 400), 0), "PNG")),
+    Case("all white", lambda: encoded(Image.new("L", (400, 400), 255), "PNG")),
+    Case("pure noise", noise),
+    Case("transparent 1x1", lambda: encoded(Image.new("RGBA", (1, 1), (0, 0, 0, 0)), "PNG")),
+    Case("16-bit PNG digit", sixteen_bit, expect="result"),
+    Case("CMYK JPEG digit", lambda: encoded(seven(mode="CMYK"), "JPEG"), ".jpg", expect="result"),
+    Case("palette PNG with transparency", palette_with_transparency, expect="result"),
+    Case("grey + alpha PNG digit", lambda: encoded(seven(mode="LA"), "PNG"), expect="result"),
+    Case("animated GIF", animated_gif, ".gif", expect="result"),
+    Case("BMP digit", lambda: encoded(seven(mode="RGB"), "BMP"), ".bmp", expect="result"),
+    Case("TIFF digit", lambda: encoded(seven(), "TIFF"), ".tiff", expect="result"),
+    Case("WebP digit", lambda: encoded(seven(mode="RGB"), "WEBP"), ".webp", expect="result"),
+    Case("JPEG with corrupt EXIF", corrupt_exif, ".jpg", expect="result"),
+    Case("huge valid photo (27 MP)", huge_photo, ".jpg", expect="result"),
+    Case("empty sketchpad", lambda: {"background": None, "layers": [], "composite": None}, endpoint="/predict_sketch"),
+    Case("sketchpad without composite", lambda: {"background": None, "layers": []}, endpoint="/predict_sketch"),
+    Case("sketchpad with extra keys", lambda: {"background": None, "layers": [], "composite": PNG, "note": "x", "extra": [1]},
+         endpoint="/predict_sketch", expect="result"),
+    Case("sketchpad composite not an image", lambda: {"background": None, "layers": [], "composite": b"not an image"},
+         endpoint="/predict_sketch"),
+    Case("sketchpad RGBA ink only in alpha", lambda: {"background": None, "layers": [],
+         "composite": palette_with_transparency()}, endpoint="/predict_sketch", expect="result"),
+]
+
+
+def payload(case: Case, folder: Path):
+    """Write the case's files and return the argument for its endpoint."""
+    value = case.make()
+    if isinstance(value, dict):
+        out = dict(value)
+        for key in ("composite", "background"):
+            if isinstance(out.get(key), bytes):
+                path = folder / f"{case.name.replace(' ', '_')}-{key}{case.suffix}"
+                path.write_bytes(out[key])
+                out[key] = handle_file(str(path))
+        return out
+    path = folder / f"{case.name.replace(' ', '_').replace('/', '_')}{case.suffix}"
+    path.write_bytes(value)
+    return handle_file(str(path))
+
+
+def check(case: Case, outputs) -> str | None:
+    """None if the outputs are what a user should see for this case, else what is wrong."""
+    label, _, status = outputs
+    if not isinstance(status, str) or not status.startswith(CLEAR_STARTS) or "Traceback" in status:
+        return f"unclear status {status!r}"
+    has_label = label is not None and bool(label.get("confidences"))
+    if case.expect == "result" and not has_label:
+        return f"expected a prediction, got {status!r}"
+    if case.expect == "message" and has_label:
+        return f"expected a message, got a prediction ({label.get('label')}, {status!r})"
+    return None
+
+
+def run_suite(url: str, folder: Path) -> list[tuple[str, str | None, str]]:
+    """(case name, problem or None, status) for every case, then a final normal request."""
+    client = Client(url, verbose=False)
+    results = []
+    for case in CASES:
+        try:
+            outputs = client.submit(payload(case, folder), api_name=case.endpoint).result(timeout=CALL_TIMEOUT_S)
+            results.append((case.name, check(case, outputs), outputs[2]))
+        except Exception as e:  # noqa: BLE001 - a failed call is the finding
+            results.append((case.name, f"call failed: {e!r}"[:300], ""))
+    path = folder / "normal.png"
+    path.write_bytes(PNG)
+    label, _, status = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    ok = label is not None and label.get("label") == "7"
+    results.append(("normal request afterwards", None if ok else f"got {label} {status!r}", status))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running app; by default one is started")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="digitdraw-hostile-"))
+    app = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        app = start_app(port, folder / "app.log")
+        url = f"http://127.0.0.1:{port}/"
+    try:
+        results = run_suite(url, folder)
+    finally:
+        if app is not None:
+            stop(app)
+    for name, problem, status in results:
+        print(f"{'FAIL' if problem else 'ok  '} {name:36s} {problem or status}")
+    failed = sum(1 for _, problem, _ in results if problem)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

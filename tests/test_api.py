@@ -1,0 +1,90 @@
+"""The real app in a subprocess, called through gradio_client like any API user would."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from conftest import canvas_of, save_png
+from digitdraw import synth
+
+
+@pytest.fixture(scope="module")
+def client(app_url) -> Client:
+    return Client(app_url, verbose=False)
+
+
+def sketch_value(path) -> dict:
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def top_class(label_output: dict) -> str:
+    return label_output["label"]
+
+
+def test_predict_sketch_reads_drawings_of_held_out_writers(client, held_out_digits, tmp_path):
+    digits = held_out_digits[::6]  # two of each class
+    correct = 0
+    for i, digit in enumerate(digits):
+        path = save_png(canvas_of(digit, size=400, brush=10 + i % 3 * 8), tmp_path / f"d{i}.png")
+        label, preview, status = client.predict(sketch_value(path), api_name="/predict_sketch")
+        assert len(label["confidences"]) == 10
+        assert preview is not None and status
+        correct += top_class(label) == str(digit.label)
+    assert correct >= len(digits) - 1
+
+
+def test_predict_upload_reads_photos(client, held_out_digits, tmp_path):
+    digits = held_out_digits[3::12]  # one of each class
+    correct = 0
+    for i, digit in enumerate(digits):
+        jpeg = synth.random_photo(digit, np.random.default_rng(i), output_side=1200)
+        (tmp_path / f"p{i}.jpg").write_bytes(jpeg)
+        label, _, status = client.predict(handle_file(str(tmp_path / f"p{i}.jpg")), api_name="/predict_upload")
+        correct += label is not None and top_class(label) == str(digit.label)
+    assert correct >= len(digits) - 1
+
+
+def test_empty_sketchpad_asks_for_a_drawing(client):
+    label, preview, status = client.predict({"background": None, "layers": [], "composite": None},
+                                            api_name="/predict_sketch")
+    assert status == "Draw a digit" and preview is None
+    assert label is None or not label.get("confidences")
+
+
+def test_blank_canvas_is_not_a_digit(client, tmp_path):
+    path = save_png(Image.new("L", (400, 400), 255), tmp_path / "blank.png")
+    label, _, status = client.predict(sketch_value(path), api_name="/predict_sketch")
+    assert status.startswith("No digit found")
+    assert label is None or not label.get("confidences")
+
+
+def bad_files(tmp_path, seven):
+    png = io.BytesIO()
+    seven.save(png, "PNG")
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000), 1).save(bomb, "PNG")
+    files = {
+        "empty.png": b"",
+        "text.png": b"hello, I am not an image\n" * 10,
+        "doc.png": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+        "truncated.png": png.getvalue()[: len(png.getvalue()) // 2],
+        "bomb.png": bomb.getvalue(),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    return files
+
+
+def test_bad_files_get_a_clear_message_and_the_server_keeps_serving(client, tmp_path, seven):
+    for name in bad_files(tmp_path, seven):
+        label, _, status = client.predict(handle_file(str(tmp_path / name)), api_name="/predict_upload")
+        assert status.startswith("Can't read that file"), (name, status)
+        assert "Traceback" not in status
+    good = save_png(seven, tmp_path / "seven.png")
+    label, _, status = client.predict(handle_file(str(good)), api_name="/predict_upload")
+    assert top_class(label) == "7"

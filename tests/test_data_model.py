@@ -1,0 +1,143 @@
+"""The IDX reader, the pendigits parser, the model's shape and size, augmentation, one training step."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from digitdraw import data
+from digitdraw.augment import augment, change_thickness
+from digitdraw.model import ARCHITECTURE, Net, load_weights, read_metadata, save_weights
+from digitdraw.train import fit_temperature
+
+
+def write_idx(path, array: np.ndarray, code: int = 0x08) -> None:
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    (gzip.open(path, "wb") if str(path).endswith(".gz") else open(path, "wb")).write(payload)
+
+
+@pytest.mark.parametrize("name", ["tiny-images-idx3-ubyte", "tiny-images-idx3-ubyte.gz"])
+def test_idx_reader_on_a_tiny_fixture(tmp_path, name):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / name, images)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / name), images)
+
+
+def test_idx_reader_handles_big_endian_ints(tmp_path):
+    values = np.array([1, -2, 70000], dtype=np.int32)
+    write_idx(tmp_path / "ints.idx", values, code=0x0C)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "ints.idx"), values)
+
+
+def test_idx_reader_rejects_other_files(tmp_path):
+    (tmp_path / "bad").write_bytes(b"\x01\x02\x03\x04rest")
+    with pytest.raises(ValueError, match="not an IDX"):
+        data.read_idx(tmp_path / "bad")
+    write_idx(tmp_path / "short", np.zeros((2, 2), np.uint8))
+    (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-1])
+    with pytest.raises(ValueError, match="header says"):
+        data.read_idx(tmp_path / "short")
+
+
+def test_missing_mnist_offline_fails_clearly(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data.urllib.request, "urlretrieve", offline)
+    with pytest.raises(data.DataUnavailableError, match="could not be downloaded"):
+        data.ensure_mnist(tmp_path)
+
+
+def test_download_is_checked_against_md5(tmp_path, monkeypatch):
+    monkeypatch.setattr(data.urllib.request, "urlretrieve", lambda url, dest: open(dest, "wb").write(b"junk"))
+    with pytest.raises(data.DataUnavailableError, match="md5 mismatch"):
+        data.ensure_mnist(tmp_path)
+
+
+def test_the_shared_mnist_matches_its_md5_sums():
+    for name, md5 in data.MNIST_MD5.items():
+        assert data._md5(data.DEFAULT_MNIST_DIR / name) == md5
+
+
+def test_pendigits_parser(tmp_path):
+    text = """.INCLUDE dene.doc
+
+.SEGMENT DIGIT 0 ? "7"
+.COMMENT 7 3 1
+.PEN_DOWN
+ 10 400
+ 90 400
+.PEN_UP
+.DT 100
+.PEN_DOWN
+ 50 300
+.PEN_UP
+.SEGMENT DIGIT 1 ? "1"
+.COMMENT 1 4 2
+.PEN_DOWN
+ 20 20
+ 20 480
+.PEN_UP
+"""
+    (tmp_path / "p.tra").write_text(text)
+    digits = data.load_pendigits(tmp_path / "p.tra")
+    assert [(d.label, d.writer, len(d.strokes)) for d in digits] == [(7, 3, 2), (1, 4, 1)]
+    np.testing.assert_array_equal(digits[0].strokes[0], [[10, 100], [90, 100]])  # y flipped to point down
+
+
+def test_writer_splits_are_disjoint():
+    splits = [set(data.TRAIN_WRITERS), set(data.CALIBRATION_WRITERS), set(data.TEST_WRITERS)]
+    assert sum(map(len, splits)) == len(set.union(*splits)) == 30
+
+
+def test_model_output_shape_and_size():
+    model = Net().eval()
+    assert sum(p.numel() for p in model.parameters()) == 150_698
+    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 10)
+
+
+def test_augmentation_keeps_shape_and_range():
+    x = torch.zeros(8, 1, 28, 28)
+    x[:, :, 8:20, 12:16] = 1
+    out = augment(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert not torch.equal(out, x)
+    thick = change_thickness(x, torch.ones(8))
+    thin = change_thickness(x, -torch.ones(8))
+    assert thick.sum() > x.sum() > thin.sum()
+
+
+def test_one_training_step_lowers_the_loss():
+    torch.manual_seed(0)
+    model = Net()
+    x, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(5):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+def test_weights_round_trip_with_metadata(tmp_path):
+    model = Net().eval()
+    save_weights(model, tmp_path / "w.safetensors", {"seed": "7"})
+    loaded, metadata = load_weights(tmp_path / "w.safetensors")
+    assert metadata == {"architecture": ARCHITECTURE, "seed": "7"} == read_metadata(tmp_path / "w.safetensors")
+    x = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_temperature_scaling_recovers_a_known_temperature():
+    torch.manual_seed(0)
+    true_logits = torch.randn(4000, 10) * 3
+    labels = torch.distributions.Categorical(logits=true_logits).sample()
+    assert fit_temperature(true_logits * 2.5, labels) == pytest.approx(2.5, rel=0.1)

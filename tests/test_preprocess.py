@@ -1,0 +1,223 @@
+"""Each preprocessing step on synthetic images whose geometry we know."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from conftest import draw_seven
+from digitdraw import InvalidImageError, NoDigitError, preprocess
+from digitdraw import preprocessing as pp
+from digitdraw import synth
+
+
+def digit_extent(x: np.ndarray, threshold: float = 0.1) -> tuple[int, int]:
+    rows, cols = np.nonzero(x > threshold)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+def assert_mnist_form(x: np.ndarray) -> None:
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() <= 1 and x.max() > 0.9
+    cy, cx = ndimage.center_of_mass(x)
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1
+    assert max(digit_extent(x)) in (19, 20, 21)
+
+
+@pytest.mark.parametrize("box", [(20, 20, 60, 90), (300, 280, 380, 390), (180, 150, 220, 230)])
+def test_small_off_center_digit_ends_centered_and_20px_tall(box):
+    x = preprocess(draw_seven(400, box, width=6))
+    assert_mnist_form(x)
+    assert digit_extent(x)[0] in (19, 20, 21)  # the 7 is taller than wide: its height is the 20 px
+
+
+def test_wide_digit_is_fitted_by_its_width():
+    x = preprocess(draw_seven(400, (50, 150, 350, 250), width=10))
+    height, width = digit_extent(x)
+    assert width in (19, 20, 21) and height < 12
+
+
+def test_white_on_black_gives_the_same_digit(seven):
+    inverted = Image.eval(seven, lambda v: 255 - v)
+    np.testing.assert_allclose(preprocess(inverted), preprocess(seven), atol=0.02)
+
+
+def test_ink_only_in_alpha_gives_the_same_digit(seven):
+    np.testing.assert_allclose(preprocess(synth.as_alpha_ink(seven)), preprocess(seven), atol=0.02)
+
+
+def test_white_ink_in_alpha_survives(seven):
+    alpha = Image.eval(seven, lambda v: 255 - v)
+    white = Image.new("L", seven.size, 255)
+    rgba = Image.merge("RGBA", (white, white, white, alpha))
+    np.testing.assert_allclose(preprocess(rgba), preprocess(seven), atol=0.02)
+
+
+@pytest.mark.parametrize("orientation, stored_as", [(6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270),
+                                                     (3, Image.Transpose.ROTATE_180)])
+def test_exif_rotated_input_gives_the_same_digit(seven, orientation, stored_as):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    seven.transpose(stored_as).save(buffer, "PNG", exif=exif)
+    np.testing.assert_allclose(preprocess(buffer.getvalue()), preprocess(seven), atol=0.02)
+
+
+def test_specks_and_stray_dots_are_ignored(seven):
+    noisy = seven.copy()
+    rng = np.random.default_rng(0)
+    pixels = noisy.load()
+    for x, y in rng.integers(0, 400, (40, 2)):
+        if not (130 <= x <= 270 and 80 <= y <= 320):
+            pixels[int(x), int(y)] = 0
+    for x, y in ((30, 30), (370, 360)):
+        for dx in range(-4, 5):
+            for dy in range(-4, 5):
+                pixels[x + dx, y + dy] = 0
+    np.testing.assert_allclose(preprocess(noisy), preprocess(seven), atol=0.02)
+
+
+def test_ruled_lines_are_removed(seven):
+    ruled = np.asarray(seven).copy()
+    for y in range(40, 400, 45):
+        ruled[y: y + 2, :] = np.minimum(ruled[y: y + 2, :], 140)
+    x = preprocess(Image.fromarray(ruled))
+    assert np.abs(x - preprocess(seven)).mean() < 0.03
+
+
+def test_shaded_photo_of_dark_ink_is_found(seven):
+    gradient = np.linspace(0.35, 1.0, 400, dtype=np.float32)[None, :]
+    photo = (np.asarray(seven, np.float32) / 255 * 0.7 + 0.15) * gradient
+    x = preprocess(Image.fromarray((photo * 255).astype(np.uint8)))
+    assert_mnist_form(x)
+    assert np.abs(x - preprocess(seven)).mean() < 0.03
+
+
+@pytest.mark.parametrize("image", [
+    Image.new("L", (400, 400), 255),
+    Image.new("L", (400, 400), 0),
+    Image.new("RGB", (300, 200), (120, 130, 140)),
+    Image.new("RGBA", (300, 300), (0, 0, 0, 0)),
+    np.zeros((50, 50)),
+    np.full((20, 20, 3), 0.5),
+], ids=["white", "black", "grey-rgb", "transparent", "zeros", "grey-float"])
+def test_blank_or_uniform_image_raises_no_digit(image):
+    with pytest.raises(NoDigitError):
+        preprocess(image)
+
+
+def test_only_tiny_specks_raise_no_digit():
+    image = np.full((400, 400), 255, np.uint8)
+    image[100:102, 100:102] = 0
+    image[300:303, 250:252] = 0
+    with pytest.raises(NoDigitError, match="No digit found"):
+        preprocess(image)
+
+
+def test_noise_raises_no_digit():
+    noise = np.random.default_rng(0).integers(0, 256, (300, 300), dtype=np.uint8)
+    with pytest.raises(NoDigitError):
+        preprocess(noise)
+
+
+def test_empty_sketchpad_value_raises_no_digit():
+    with pytest.raises(NoDigitError, match="empty"):
+        preprocess({"background": None, "layers": None, "composite": None})
+
+
+def test_sketchpad_value_uses_the_composite(seven):
+    value = {"background": None, "layers": [], "composite": seven}
+    np.testing.assert_array_equal(preprocess(value), preprocess(seven))
+
+
+@pytest.mark.parametrize("bad", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 42, object(),
+                                 {"layers": []}, np.zeros((4, 4, 4, 4)), np.array([["a"]])])
+def test_unreadable_input_raises_invalid_image(bad):
+    with pytest.raises(InvalidImageError):
+        preprocess(bad)
+
+
+def test_truncated_png_raises_invalid_image(seven):
+    buffer = io.BytesIO()
+    seven.save(buffer, "PNG")
+    with pytest.raises(InvalidImageError):
+        preprocess(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
+def test_decompression_bomb_is_refused():
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000), 1).save(buffer, "PNG")  # 400 MP, a few kB on disk
+    with pytest.raises(InvalidImageError, match="too many pixels"):
+        preprocess(buffer.getvalue())
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "LA", "P", "I;16", "I", "F", "CMYK", "1"])
+def test_every_pil_mode_gives_the_same_digit(seven, mode):
+    converted = seven.convert("I").point(lambda v: v * 257).convert("I;16") if mode == "I;16" else seven.convert(mode)
+    np.testing.assert_allclose(preprocess(converted), preprocess(seven), atol=0.03)
+
+
+def test_palette_image_with_transparency(seven):
+    rgba = synth.as_alpha_ink(seven)
+    palette = rgba.convert("P")
+    buffer = io.BytesIO()
+    rgba.save(buffer, "PNG")
+    assert np.abs(preprocess(buffer.getvalue()) - preprocess(seven)).mean() < 0.02
+    preprocess(palette)  # must not raise
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.uint8, 255), (np.uint16, 65535), (np.float32, 1.0), (np.float64, 255.0)])
+def test_numpy_arrays_of_any_dtype_and_channels(seven, dtype, scale):
+    gray = np.asarray(seven, np.float64) / 255 * scale
+    expected = preprocess(seven)
+    for array in (gray, np.stack([gray] * 3, -1), np.dstack([gray] * 3 + [np.full_like(gray, scale)])):
+        np.testing.assert_allclose(preprocess(array.astype(dtype)), expected, atol=0.03)
+
+
+def test_huge_photo_is_shrunk_early(seven):
+    big = seven.resize((4000, 4000))
+    gray = pp.to_grayscale(pp.load_image(big))
+    assert max(gray.shape) <= pp.WORKING_SIZE
+    assert np.abs(preprocess(big) - preprocess(seven)).mean() < 0.03
+
+
+def test_hairline_and_fat_strokes_fit_the_same_box():
+    thin, fat = preprocess(draw_seven(width=1)), preprocess(draw_seven(width=40))
+    for x in (thin, fat):
+        assert_mnist_form(x)
+    assert pp.stroke_width(thin > 0.5) >= 1.5  # thickened to an MNIST-like stroke
+
+
+def test_fit_in_box_keeps_aspect_ratio():
+    crop = np.ones((100, 50), np.float32)
+    out = pp.fit_in_box(crop)
+    assert out.shape == (20, 10)
+
+
+def test_center_by_mass_moves_the_mass_to_the_middle():
+    digit = np.zeros((20, 10), np.float32)
+    digit[:12, :] = 1  # mass in the upper part
+    canvas = pp.center_by_mass(digit)
+    cy, cx = ndimage.center_of_mass(canvas)
+    assert abs(cy - 13.5) <= 0.5 + 1e-6 and abs(cx - 13.5) <= 0.5 + 1e-6
+
+
+def test_center_by_mass_never_pushes_the_digit_out():
+    digit = np.zeros((20, 10), np.float32)
+    digit[:2, :] = 1  # nearly all mass at the very top
+    canvas = pp.center_by_mass(digit)
+    assert canvas.sum() == digit.sum()
+
+
+def test_select_digit_keeps_a_digit_in_several_strokes_and_drops_far_marks():
+    ink = np.zeros((200, 200), np.float32)
+    ink[40:160, 95:100] = 1      # the stem of a '4'
+    ink[40:110, 60:65] = 1       # its left stroke, a separate component
+    ink[108:113, 60:120] = 1     # its bar
+    ink[185:190, 5:10] = 1       # a stray mark in a corner
+    mask = pp.select_digit(ink)
+    assert mask[50, 97] and mask[50, 62] and not mask[187, 7]

@@ -1,0 +1,89 @@
+"""The app's event functions, called in-process as Gradio calls them (batches of values)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from conftest import canvas_of, save_png
+from digitdraw import ui
+
+
+def single(outputs):
+    labels, previews, statuses = outputs
+    assert len(labels) == len(previews) == len(statuses) == 1
+    return labels[0], previews[0], statuses[0]
+
+
+def test_a_drawn_digit_gives_ten_probabilities_a_preview_and_a_status(held_out_digits):
+    digit = held_out_digits[40]
+    canvas = canvas_of(digit)
+    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": canvas}]))
+    assert set(label) == {str(d) for d in range(10)}
+    assert abs(sum(label.values()) - 1) < 1e-5
+    assert max(label, key=label.get) == str(digit.label)
+    assert preview.shape == (224, 224) and preview.dtype == np.uint8
+    assert status.startswith(f"It's a {digit.label}")
+
+
+def test_empty_sketchpad_asks_for_a_digit():
+    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": None, "composite": None}]))
+    assert (label, preview, status) == (None, None, "Draw a digit")
+
+
+def test_blank_canvas_says_no_digit_found():
+    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": Image.new("L", (400, 400), 255)}]))
+    assert label is None and status.startswith("No digit found")
+
+
+def test_sketchpad_value_with_missing_or_extra_keys(seven):
+    label, _, status = single(ui.predict_sketch([{"layers": []}]))
+    assert label is None and status.startswith("Can't read that file")
+    label, _, _ = single(ui.predict_sketch([{"composite": seven, "background": None, "layers": [], "extra": 1}]))
+    assert max(label, key=label.get) == "7"
+
+
+def test_upload_of_a_file(seven, tmp_path):
+    path = save_png(seven, tmp_path / "seven.png")
+    label, _, status = single(ui.predict_upload([str(path)]))
+    assert max(label, key=label.get) == "7" and status.startswith("It's a 7")
+
+
+def test_bad_files_give_clear_messages(tmp_path):
+    cases = {"zero.png": b"", "text.png": b"plain text", "gif.gif": b"GIF89a\x01\x00"}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        label, _, status = single(ui.predict_upload([str(tmp_path / name)]))
+        assert label is None and status.startswith("Can't read that file —"), status
+
+
+def test_animated_gif_uses_its_first_frame(seven, tmp_path):
+    frames = [seven, Image.new("L", seven.size, 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    label, _, _ = single(ui.predict_upload([str(tmp_path / "anim.gif")]))
+    assert max(label, key=label.get) == "7"
+
+
+def test_a_batch_mixes_digits_and_problems(seven):
+    labels, previews, statuses = ui.predict_sketch([
+        {"background": None, "layers": [], "composite": seven},
+        {"background": None, "layers": None, "composite": None},
+        {"background": None, "layers": [], "composite": seven},
+    ])
+    assert [label is None for label in labels] == [False, True, False]
+    assert statuses[1] == "Draw a digit"
+
+
+def test_unsure_predictions_are_flagged():
+    status = ui.status_line({str(d): (0.45 if d == 4 else 0.4 if d == 9 else 0.15 / 8) for d in range(10)})
+    assert status.startswith("Not sure") and "4" in status and "9" in status
+
+
+def test_preview_shows_each_model_pixel_as_a_block():
+    digit = np.zeros((28, 28), np.float32)
+    digit[10, 12] = 1
+    preview = ui.preview_image(digit)
+    assert preview.shape == (224, 224)
+    assert (preview[81:88, 97:104] == 255).all() and preview[0:8, 0:8].max() < 255
