@@ -58,7 +58,7 @@ def time_stages(image) -> dict[str, float]:
     lap("background + ink")
     digit = pp.select_digit(ink)
     lap("select digit")
-    x = pp.center_by_mass(pp.fit_in_box(pp.normalize_strokes(pp.crop_digit(ink, digit), pp.stroke_width(digit))))
+    x = pp.center_by_mass(pp.fit_in_box(pp.normalize_strokes(pp.crop_digit(ink, digit))))
     lap("crop, fit, center")
     load_classifier()(x[None])
     lap("model")

@@ -189,6 +189,7 @@ def _shrink_array_by(gray: np.ndarray, step: int) -> np.ndarray:
 
 def _noise_level(values: np.ndarray) -> float:
     """Robust standard deviation (median absolute deviation) of the background texture."""
+    values = values[::2, ::2]  # a quarter of the pixels estimate it as well, four times faster
     median = np.median(values)
     return float(1.4826 * np.median(np.abs(values - median)))
 
@@ -225,7 +226,7 @@ def extract_ink(gray: np.ndarray) -> np.ndarray:
         raise NoDigitError("No digit found — the image is blank.")
     background, dark_ink = _background(gray)
     ink = background - gray if dark_ink else gray - background
-    ink -= np.median(ink)  # most pixels are paper: whatever offset the estimate left, remove it
+    ink -= np.median(ink[::2, ::2])  # most pixels are paper: whatever offset the estimate left, remove it
     noise = _noise_level(ink)
     candidates = ink[ink > max(4 * noise, 0.05)]
     if candidates.size < 4:
@@ -239,12 +240,21 @@ def extract_ink(gray: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- choosing the digit
 
+def bounding_box(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest (rows, cols) slices holding every True pixel, None if there is none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 def remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
     """Drop near-horizontal lines that cross almost the whole image (ruled paper)."""
     h, w = mask.shape
     length = int(0.7 * w)
-    if length < 20:
-        return mask
+    box = bounding_box(mask)
+    if length < 20 or box is None or box[1].stop - box[1].start < 0.85 * w:
+        return mask  # nothing spans the image, so there is no ruled line
     # Vertical slack lets a line that is a little tilted still fit the horizontal probe.
     slack = ndimage.maximum_filter1d(mask, 3, axis=0)
     lines = ndimage.maximum_filter1d(ndimage.minimum_filter1d(slack, length, axis=1), length, axis=1)
@@ -263,20 +273,23 @@ def select_digit(ink: np.ndarray) -> np.ndarray:
     Strokes closer than a few percent of the digit's size are grouped, so a digit drawn in
     several strokes stays whole, while specks, smudges and stray marks far from it are dropped.
     """
-    mask = remove_ruled_lines(ink > 0.2)
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if count == 0:
+    full = remove_ruled_lines(ink > 0.2)
+    box = bounding_box(full)
+    if box is None:
         raise NoDigitError("No digit found — the image is blank.")
-    sizes = np.bincount(labels.ravel(), weights=ink.ravel())[1:]
-    largest = int(np.argmax(sizes)) + 1
-    region = ndimage.find_objects(labels)[largest - 1]
+    mask, ink_in = full[box], ink[box]  # all the work happens inside the inked area
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel(), weights=ink_in.ravel())
+    sizes[0] = 0
+    largest = int(np.argmax(sizes))
+    region = ndimage.find_objects(labels, max_label=largest)[largest - 1]
     extent = max(region[0].stop - region[0].start, region[1].stop - region[1].start)
     gap = max(1, int(round(0.1 * extent)))
     # Grouping: parts whose gap to each other is below `gap` join one group.
     grouped, _ = ndimage.label(ndimage.maximum_filter(mask, size=gap + 1), structure=np.ones((3, 3), bool))
-    group_mass = np.bincount(grouped.ravel(), weights=ink.ravel() * mask.ravel())
+    group_mass = np.bincount(grouped.ravel(), weights=ink_in.ravel() * mask.ravel())
     group_mass[0] = 0
-    main = grouped[labels == largest][0]
+    main = grouped[region][labels[region] == largest][0]
     keep = group_mass >= 0.5 * group_mass[main]
     keep[main] = True
     keep[0] = False
@@ -285,10 +298,12 @@ def select_digit(ink: np.ndarray) -> np.ndarray:
     sizes_in = np.bincount(labels[digit], minlength=count + 1)
     small = sizes_in < max(3, 0.005 * digit.sum())
     digit &= ~small[labels]
-    rows, cols = np.nonzero(digit)
-    if rows.size < 8 or max(np.ptp(rows), np.ptp(cols)) + 1 < max(6, 0.03 * max(ink.shape)):
+    inner = bounding_box(digit)
+    if inner is None or digit.sum() < 8 or max(s.stop - s.start for s in inner) < max(6, 0.03 * max(ink.shape)):
         raise NoDigitError("No digit found — only tiny specks. Draw the digit larger.")
-    return digit
+    full = np.zeros_like(full)
+    full[box] = digit
+    return full
 
 
 # --------------------------------------------------------------------------- into MNIST form
@@ -301,23 +316,19 @@ def stroke_width(mask: np.ndarray) -> float:
 
 def crop_digit(ink: np.ndarray, digit: np.ndarray) -> np.ndarray:
     """The ink inside the digit's bounding box, with everything outside the digit erased."""
-    rows, cols = np.nonzero(digit)
-    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    box = bounding_box(digit)
     keep = ndimage.binary_dilation(digit[box], iterations=1)
     return np.where(keep, ink[box], 0).astype(np.float32)
 
 
-def normalize_strokes(crop: np.ndarray, width: float) -> np.ndarray:
+def normalize_strokes(crop: np.ndarray) -> np.ndarray:
     """Thicken hairline strokes so they are about TARGET_STROKE px in the 20 px box."""
-    scale = BOX_SIZE / max(crop.shape)
-    target = TARGET_STROKE / scale
-    if width >= 0.6 * target:
+    target = TARGET_STROKE * max(crop.shape) / BOX_SIZE
+    width = stroke_width(crop > 0.2)
+    size = int(round(0.8 * target - width))
+    if width >= 0.5 * target or size < 2:  # only clearly thin strokes: no jump at ordinary widths
         return crop
-    size = int(round(target - width))
-    if size < 2:
-        return crop
-    padded = np.pad(crop, size)
-    return ndimage.maximum_filter(padded, size=size)
+    return ndimage.maximum_filter(np.pad(crop, size), size=size)
 
 
 def fit_in_box(crop: np.ndarray, box: int = BOX_SIZE) -> np.ndarray:
@@ -351,5 +362,5 @@ def preprocess(image: Any) -> np.ndarray:
     gray = to_grayscale(load_image(image))
     ink = extract_ink(gray)
     digit = select_digit(ink)
-    crop = normalize_strokes(crop_digit(ink, digit), stroke_width(digit))
+    crop = normalize_strokes(crop_digit(ink, digit))
     return center_by_mass(fit_in_box(crop))

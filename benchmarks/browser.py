@@ -1,0 +1,114 @@
+"""Live feel: time from the mouse-up that ends a stroke to the probability bars showing the answer.
+
+    python benchmarks/browser.py [--strokes 20] [--json artifacts/browser.json]
+
+Runs the real app and Debian's chromium (Playwright). Inside the page it timestamps the
+pointerup, every request the page makes, and the first change of the probability bars, and splits
+the time into: the sketchpad's own export (pointerup to its first request), sending the drawing
+(blob and upload requests), the queue round trip (join to result, which includes the model), and
+rendering the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import free_port, start_app, stop  # noqa: E402
+from digitdraw import data  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOOK = """() => {
+  window.__events = [];
+  const log = (kind, url, start, end) => window.__events.push({kind, url, start, end});
+  const fetch0 = window.fetch;
+  window.fetch = async (...args) => {
+    const url = String(args[0]?.url || args[0]); const start = performance.now();
+    const response = await fetch0(...args); log('fetch', url, start, performance.now()); return response;
+  };
+  document.addEventListener('pointerup', () => log('up', '', performance.now(), 0), true);
+  new MutationObserver(() => log('bars', '', performance.now(), 0))
+    .observe(document.querySelector('#probs'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def phases(events: list[dict]) -> dict[str, float] | None:
+    """Split one stroke's events into phases (ms); None if the bars never changed."""
+    up = next(e["start"] for e in events if e["kind"] == "up")
+    after = [e for e in events if e["start"] >= up]
+    fetches = [e for e in after if e["kind"] == "fetch"]
+    joins = [e for e in fetches if "/queue/join" in e["url"]]
+    if not fetches or not joins:
+        return None
+    data_done = max(e["end"] for e in fetches if "/queue/data" in e["url"] or "/queue/join" in e["url"])
+    bars = [e["start"] for e in after if e["kind"] == "bars" and e["start"] >= joins[-1]["start"]]
+    if not bars:
+        return None
+    first_request = min(e["start"] for e in fetches)
+    return {"total": bars[0] - up, "sketchpad export": first_request - up,
+            "send drawing": joins[-1]["start"] - first_request,
+            "queue + model": max(data_done, joins[-1]["end"]) - joins[-1]["start"],
+            "render": bars[0] - max(data_done, joins[-1]["end"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strokes", type=int, default=20)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="digitdraw-browser-"))
+    one_stroke = [d for d in data.pendigits_for(data.TEST_WRITERS) if len(d.strokes) == 1][: args.strokes]
+    port = free_port()
+    app = start_app(port, work / "app.log")
+    results = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#sketch canvas")
+            page.wait_for_timeout(1000)
+            box = page.locator("#sketch canvas").first.bounding_box()
+            cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 0.5 * box["height"]
+            for digit in one_stroke:
+                page.locator("#clear").click()
+                page.wait_for_timeout(1200)
+                page.evaluate(HOOK)
+                stroke = digit.strokes[0]
+                low, high = stroke.min(axis=0), stroke.max(axis=0)
+                scale = side / max(float((high - low).max()), 1)
+                points = [(cx + (x - (low[0] + high[0]) / 2) * scale, cy + (y - (low[1] + high[1]) / 2) * scale)
+                          for x, y in stroke.tolist()]
+                page.mouse.move(*points[0])
+                page.mouse.down()
+                for point in points[1:]:
+                    page.mouse.move(*point, steps=2)
+                page.mouse.up()
+                page.wait_for_timeout(2500)
+                result = phases(page.evaluate("window.__events"))
+                if result:
+                    results.append(result)
+            browser.close()
+    finally:
+        stop(app)
+    medians = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    print(f"mouse-up to new bars, median of {len(results)} strokes: {medians['total']:.0f} ms")
+    for name, value in medians.items():
+        if name != "total":
+            print(f"  {name:18s} {value:6.0f} ms")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"median_ms": medians, "strokes": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
