@@ -17,7 +17,7 @@ test: $(VENV)/.dev $(CHROMIUM)
 	$(PY) -m pytest -rs
 
 train: $(VENV)/.runtime
-	$(PY) -m digitdraw.train --data-dir ../shared/data/mnist --epochs 15 --out weights/digitdraw.safetensors
+	$(PY) -m digitdraw.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
 
 evaluate: $(VENV)/.runtime
 	$(PY) -m digitdraw.evaluate --json artifacts/evaluate.json

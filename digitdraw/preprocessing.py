@@ -28,8 +28,10 @@ CANVAS_SIZE = 28
 # Images are shrunk (by an integer factor, area-averaged) until their long side is at most this.
 # A digit that fills a quarter of the frame still gets ~70 px here, plenty for a 20 px box.
 WORKING_SIZE = 320
-# Background is estimated on a thumbnail this size, so shading costs almost nothing.
+# Polarity is decided on a thumbnail this size.
 BACKGROUND_SIZE = 48
+# Background window, as a share of the image's long side: wider than any pen stroke in a photo.
+BACKGROUND_WINDOW = 0.15
 # Inputs larger than this are refused before decoding (PIL's decompression-bomb guard).
 MAX_PIXELS = 50_000_000
 # MNIST strokes are about 2-3 px thick in the 20 px box; thinner input is thickened to this.
@@ -140,9 +142,8 @@ def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """
     if alpha.min() >= 0.999:
         return color
-    opaque = alpha > 0.5
     ink_level = float(np.average(color, weights=alpha)) if alpha.sum() > 0 else 0.0
-    backdrop = 1.0 if (opaque.any() and ink_level < 0.5) else 0.0
+    backdrop = 1.0 if ink_level < 0.5 else 0.0
     return alpha * color + (1 - alpha) * backdrop
 
 
@@ -197,24 +198,23 @@ def _noise_level(values: np.ndarray) -> float:
 def _background(gray: np.ndarray) -> tuple[np.ndarray | float, bool]:
     """Estimate the paper (or board) brightness and whether the ink is darker than it.
 
-    Works on a thumbnail, so uneven light and shadow cost almost nothing. A flat background (a
-    canvas) is a single value. Otherwise a percentile filter on the background's side of the
-    histogram follows the shading while ignoring strokes, even fat ones.
+    A flat background (a canvas) is a single value. Otherwise a grey closing (opening for light
+    ink) with a window of 15% of the image: it removes every dark feature narrower than that,
+    which strokes are, and follows everything broader exactly, shadows and their edges included.
     """
     h, w = gray.shape
     thumb = _shrink_array_by(gray, max(1, -(-max(h, w) // BACKGROUND_SIZE)))
     level = float(np.median(thumb))
-    flat = np.mean(np.abs(gray - level) < 0.01) > 0.5
-    if flat:
+    if np.mean(np.abs(gray - level) < 0.01) > 0.5:
         return level, bool(np.sum(np.clip(level - gray, 0, None)) >= np.sum(np.clip(gray - level, 0, None)))
     size = max(3, max(thumb.shape) // 3) | 1
     diff = thumb - ndimage.median_filter(thumb, size=size, mode="nearest")
     cut = max(3 * _noise_level(diff), 0.04)
     dark_ink = bool(np.clip(-diff - cut, 0, None).sum() >= np.clip(diff - cut, 0, None).sum())
-    thumb_bg = ndimage.percentile_filter(thumb, 80 if dark_ink else 20, size=size, mode="nearest")
-    thumb_bg = ndimage.uniform_filter(thumb_bg, size=3, mode="nearest")
-    background = Image.fromarray(thumb_bg.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR)
-    return np.asarray(background), dark_ink
+    window = max(3, int(BACKGROUND_WINDOW * max(h, w)))
+    first, second = (ndimage.maximum_filter, ndimage.minimum_filter) if dark_ink else \
+        (ndimage.minimum_filter, ndimage.maximum_filter)
+    return second(first(gray, size=window, mode="nearest"), size=window, mode="nearest"), dark_ink
 
 
 def extract_ink(gray: np.ndarray) -> np.ndarray:

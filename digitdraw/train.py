@@ -1,6 +1,6 @@
 """Train the digitdraw CNN on MNIST plus real handwriting rendered as drawings and photos.
 
-    python -m digitdraw.train --data-dir ../shared/data/mnist --epochs 15 --out weights/digitdraw.safetensors
+    python -m digitdraw.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
 
 The real handwriting (tablet pen strokes of 20 writers, USPS scans) is rendered as sketchpad
 canvases and phone photos and passed through `preprocess`, exactly as the app will see it. Every
@@ -29,7 +29,7 @@ from .model import Net, save_weights
 from .preprocessing import NoDigitError, preprocess
 
 CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
-RENDER_VERSION = "1"  # bump when synth or preprocess change, to re-render the cached sets
+RENDER_VERSION = "2"  # bump when synth or preprocess change, to re-render the cached sets
 
 
 # --------------------------------------------------------------------------- real-handwriting sets
@@ -145,7 +145,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(data.DEFAULT_MNIST_DIR),
                         help="folder with the four MNIST .gz files (downloaded there if missing)")
-    parser.add_argument("--epochs", type=int, default=15, help="passes over the training set")
+    parser.add_argument("--epochs", type=int, default=18, help="passes over the training set")
     parser.add_argument("--batch-size", type=int, default=256, help="images per training step")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for everything")
