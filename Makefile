@@ -20,7 +20,7 @@ train: $(VENV)/.runtime
 	$(PY) -m digitdraw.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
 
 evaluate: $(VENV)/.runtime
-	$(PY) -m digitdraw.evaluate --json artifacts/evaluate.json
+	$(PY) -m digitdraw.evaluate --json artifacts/evaluate.json --markdown artifacts/model_card.md
 
 bench: $(VENV)/.dev $(CHROMIUM)
 	$(PY) benchmarks/engine.py

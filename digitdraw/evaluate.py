@@ -221,11 +221,49 @@ def print_confusion(results: Results) -> None:
         print(f"  {digit:>4} " + "".join(f"{v:6d}" for v in row) + f"   acc {row[digit] / max(row.sum(), 1):.2%}")
 
 
+def model_card(report: dict[str, Any], metadata: dict[str, str]) -> str:
+    """The README's model card, as Markdown, from an evaluation report."""
+    def pct(x: float) -> str:
+        return f"{x:.2%}"
+
+    drawn, photo = report["drawn_groups"], report["photo_groups"]
+    lines = [
+        f"Weights: `weights/digitdraw.safetensors`, trained {metadata.get('date')} with "
+        f"`{metadata.get('command')}` (seed {metadata.get('seed')}), temperature {float(metadata.get('temperature', 1)):.3f}.",
+        "Measured by `python -m digitdraw.evaluate` on data never used in training or calibration.",
+        "",
+        "| test set | accuracy | calibration error (ECE) |",
+        "| --- | --- | --- |",
+        f"| MNIST test, raw 28x28 (10,000) | {pct(report['mnist_test'])} | |",
+        f"| MNIST test rendered large, black on white, through `preprocess` | {pct(report['mnist_test_rendered'])} | |",
+        f"| drawn digits, held-out writers 25-30, 3 colour forms ({report['drawn_n']}) | {pct(report['drawn'])} | {pct(report['drawn_ece'])} |",
+        f"| photo-like digits, held-out writers and USPS scans ({report['photos_n']}) | {pct(report['photos'])} | {pct(report['photos_ece'])} |",
+        "",
+        "Drawn digits by condition (each drawing appears in all three colour forms):",
+        "",
+        "| condition | accuracy | | condition | accuracy |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    items = sorted(drawn.items())
+    half = -(-len(items) // 2)
+    for (a, x), (b, y) in zip(items[:half], items[half:] + [("", None)] * (2 * half - len(items))):
+        lines.append(f"| {a} | {pct(x)} | | {b} | {pct(y) if y is not None else ''} |")
+    lines += ["", "Photo-like digits by condition: " + ", ".join(f"{k} {pct(v)}" for k, v in sorted(photo.items())) + ".",
+              "", "Images without a digit rejected (`NoDigitError`): "
+              + ", ".join(f"{k} {pct(v)}" for k, v in report["rejection"].items()) + ".",
+              "", "Per-class accuracy on drawn digits: "
+              + ", ".join(f"{d}: {pct(a)}" for d, a in enumerate(report["drawn_per_class"])) + ".",
+              "", "Latency of `preprocess` + model on one CPU thread: "
+              + "; ".join(f"{k} median {m:.1f} ms, p95 {p:.1f} ms" for k, (m, p) in report["latency_ms"].items()) + "."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small samples, for a fast look")
     parser.add_argument("--seed", type=int, default=0, help="seed for the rendered test images")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--markdown", type=Path, help="also write the README's model card to this file")
     args = parser.parse_args(argv)
     quick = args.quick
     classifier = load_classifier()
@@ -239,13 +277,17 @@ def main(argv: list[str] | None = None) -> None:
 
     drawn = drawn_digits(args.seed, 300 if quick else None)
     report["drawn"] = drawn.accuracy()
+    report["drawn_n"] = len(drawn.labels)
     report["drawn_groups"] = print_groups("Drawn digits, held-out writers", drawn)
     print_confusion(drawn)
     report["drawn_ece"] = expected_calibration_error(drawn)
+    matrix = confusion_matrix(drawn)
+    report["drawn_per_class"] = [float(matrix[d, d] / max(matrix[d].sum(), 1)) for d in range(10)]
     print(f"  expected calibration error: {report['drawn_ece']:.2%}")
 
     photo = photos(args.seed, 200 if quick else 1000)
     report["photos"] = photo.accuracy()
+    report["photos_n"] = len(photo.labels)
     report["photo_groups"] = print_groups("Photo-like digits", photo)
     print_confusion(photo)
     report["photos_ece"] = expected_calibration_error(photo)
@@ -260,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:18s} median {median:6.1f} ms   p95 {p95:6.1f} ms")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+    if args.markdown:
+        args.markdown.write_text(model_card(report, classifier.metadata) + "\n")
 
 
 if __name__ == "__main__":

@@ -92,16 +92,20 @@ def load_image(image: Any) -> Image.Image | np.ndarray:
     raise InvalidImageError(f"Cannot read an image from a {type(image).__name__}.")
 
 
-def _shrink_pil(image: Image.Image) -> Image.Image:
-    """Shrink by an integer factor (area average) so the long side is at most WORKING_SIZE."""
-    factor = -(-max(image.size) // WORKING_SIZE)
-    if factor > 1:
-        if image.mode == "P":
-            image = image.convert("RGBA")
-        elif image.mode not in ("L", "LA", "RGB", "RGBA", "F", "I"):
-            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-        image = image.reduce(factor)
-    return image
+def _plain_mode(image: Image.Image) -> Image.Image:
+    """Palette, CMYK, 16-bit, 1-bit and other modes to one of L, LA, RGB, RGBA, I, F."""
+    if image.mode in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        return image
+    if image.mode.startswith("I;16"):
+        return image.convert("I")
+    if image.mode in ("P", "PA") or "A" in image.getbands() or "transparency" in image.info:
+        return image.convert("RGBA")  # a palette may hold alpha itself
+    return image.convert("RGB" if len(image.getbands()) >= 3 else "L")
+
+
+def _shrink_factor(size: tuple[int, ...]) -> int:
+    """The integer factor that brings the long side to at most WORKING_SIZE."""
+    return -(-max(size) // WORKING_SIZE)
 
 
 def _array_to_unit(array: np.ndarray) -> np.ndarray:
@@ -124,14 +128,14 @@ def _array_to_unit(array: np.ndarray) -> np.ndarray:
     return ((values - low) / span if span > 0 else np.zeros_like(values)).astype(np.float32)
 
 
-def _shrink_array(gray: np.ndarray) -> np.ndarray:
-    factor = -(-max(gray.shape) // WORKING_SIZE)
-    if factor == 1:
+def _block_mean(gray: np.ndarray, step: int) -> np.ndarray:
+    """Shrink by an integer step, averaging step x step blocks (slivers thinner than a block are sampled)."""
+    h, w = gray.shape[0] // step, gray.shape[1] // step
+    if step == 1:
         return gray
-    h, w = gray.shape[0] // factor * factor, gray.shape[1] // factor * factor
-    if h == 0 or w == 0:  # a sliver thinner than one shrink step: sample it instead
-        return gray[::factor, ::factor]
-    return gray[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    if h == 0 or w == 0:
+        return gray[::step, ::step]
+    return gray[: h * step, : w * step].reshape(h, step, w, step).mean(axis=(1, 3))
 
 
 def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -150,14 +154,9 @@ def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 def to_grayscale(image: Image.Image | np.ndarray) -> np.ndarray:
     """Any loaded image to a (H, W) float32 gray array in [0, 1], at most WORKING_SIZE a side."""
     if isinstance(image, Image.Image):
-        image = _shrink_pil(image)
-        if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-            image = image.convert("I")
-        if image.mode == "P" or image.mode == "PA":
-            image = image.convert("RGBA")
-        elif image.mode not in ("L", "LA", "RGB", "RGBA", "F", "I", "1"):
-            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-        array = np.asarray(image)
+        image = _plain_mode(image)
+        factor = _shrink_factor(image.size)
+        array = np.asarray(image.reduce(factor) if factor > 1 else image)
     else:
         array = image
     if array.ndim == 3 and array.shape[2] == 1:
@@ -176,17 +175,10 @@ def to_grayscale(image: Image.Image | np.ndarray) -> np.ndarray:
         alpha = values[:, :, channels - 1] if channels in (2, 4) else None
     if alpha is not None:
         gray = _flatten_alpha(gray, alpha)
-    return _shrink_array(gray.astype(np.float32))
+    return _block_mean(gray.astype(np.float32), _shrink_factor(gray.shape))
 
 
 # --------------------------------------------------------------------------- finding the ink
-
-def _shrink_array_by(gray: np.ndarray, step: int) -> np.ndarray:
-    h, w = gray.shape[0] // step, gray.shape[1] // step
-    if h == 0 or w == 0:
-        return gray[::step, ::step]
-    return gray[: h * step, : w * step].reshape(h, step, w, step).mean(axis=(1, 3))
-
 
 def _noise_level(values: np.ndarray) -> float:
     """Robust standard deviation (median absolute deviation) of the background texture."""
@@ -203,7 +195,7 @@ def _background(gray: np.ndarray) -> tuple[np.ndarray | float, bool]:
     which strokes are, and follows everything broader exactly, shadows and their edges included.
     """
     h, w = gray.shape
-    thumb = _shrink_array_by(gray, max(1, -(-max(h, w) // BACKGROUND_SIZE)))
+    thumb = _block_mean(gray, -(-max(h, w) // BACKGROUND_SIZE))
     level = float(np.median(thumb))
     if np.mean(np.abs(gray - level) < 0.01) > 0.5:
         return level, bool(np.sum(np.clip(level - gray, 0, None)) >= np.sum(np.clip(gray - level, 0, None)))

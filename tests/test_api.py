@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from benchmarks.common import free_port, start_app, start_server, stop
 from conftest import canvas_of, save_png
 from digitdraw import synth
 
@@ -88,3 +90,21 @@ def test_bad_files_get_a_clear_message_and_the_server_keeps_serving(client, tmp_
     good = save_png(seven, tmp_path / "seven.png")
     label, _, status = client.predict(handle_file(str(good)), api_name="/predict_upload")
     assert top_class(label) == "7"
+
+
+def test_share_offline_warns_and_keeps_serving_locally(tmp_path, seven):
+    port = free_port()
+    process = start_app(port, tmp_path / "share.log", "--share")
+    try:
+        path = save_png(seven, tmp_path / "seven.png")
+        label, _, _ = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(handle_file(str(path)),
+                                                                              api_name="/predict_upload")
+        assert top_class(label) == "7"
+    finally:
+        stop(process)
+
+
+def test_port_from_the_environment(tmp_path):
+    port = free_port()
+    process = start_server([sys.executable, "app.py"], port, tmp_path / "env.log", env={"GRADIO_SERVER_PORT": str(port)})
+    stop(process)
