@@ -4,8 +4,8 @@
 
 Each simulated user is a thread with its own client, sending rendered drawings (held-out
 writers, 400x400 canvases as the sketchpad sends them) one after another for a fixed time.
-Reports requests per second, latency percentiles, errors, wrong answers and the server's resident
-memory before and after.
+Reports requests per second, latency percentiles, errors and the server's resident memory
+before and after. The Gradio clients do not download the preview image each answer links to.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from benchmarks.common import (ROOT, drawing_files, free_port, rss_mb, run_users
 
 def gradio_user(url: str, files: list[tuple[Path, int]]):
     def make(i: int):
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, download_files=False)  # the label is the prediction
 
         def call(n: int) -> None:
             path, label = files[(i + n) % len(files)]

@@ -41,7 +41,14 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class NoDigitError(ValueError):
-    """The image holds no digit: blank, uniform, too faint, or only tiny specks."""
+    """The image holds no digit: blank, uniform, too faint, or only tiny specks.
+
+    `blank` is True when the image has no marks at all (an empty canvas, a uniform image).
+    """
+
+    def __init__(self, message: str, blank: bool = False) -> None:
+        super().__init__(message)
+        self.blank = blank
 
 
 class InvalidImageError(ValueError):
@@ -56,7 +63,7 @@ def load_image(image: Any) -> Image.Image | np.ndarray:
         if "composite" not in image:
             raise InvalidImageError("A sketchpad value needs a 'composite' image.")
         if image["composite"] is None:
-            raise NoDigitError("The canvas is empty. Draw a digit.")
+            raise NoDigitError("The canvas is empty. Draw a digit.", blank=True)
         return load_image(image["composite"])
     if isinstance(image, np.ndarray):
         return image
@@ -84,7 +91,7 @@ def load_image(image: Any) -> Image.Image | np.ndarray:
                 f"The image has too many pixels (over {MAX_PIXELS // 1_000_000} megapixels)."
             )
         if image.width == 0 or image.height == 0:
-            raise NoDigitError("No digit found — the image has no pixels.")
+            raise NoDigitError("No digit found — the image has no pixels.", blank=True)
         try:
             return ImageOps.exif_transpose(image)
         except (OSError, SyntaxError, ValueError, TypeError, KeyError):
@@ -164,7 +171,7 @@ def to_grayscale(image: Image.Image | np.ndarray) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
         raise InvalidImageError(f"Cannot read an image from an array of shape {array.shape}.")
     if array.size == 0:
-        raise NoDigitError("No digit found — the image has no pixels.")
+        raise NoDigitError("No digit found — the image has no pixels.", blank=True)
     values = _array_to_unit(array)
     if values.ndim == 2:
         gray, alpha = values, None
@@ -215,7 +222,7 @@ def extract_ink(gray: np.ndarray) -> np.ndarray:
     Raises NoDigitError when nothing stands out from the background.
     """
     if float(gray.max() - gray.min()) < 0.06:
-        raise NoDigitError("No digit found — the image is blank.")
+        raise NoDigitError("No digit found — the image is blank.", blank=True)
     background, dark_ink = _background(gray)
     ink = background - gray if dark_ink else gray - background
     ink -= np.median(ink[::2, ::2])  # most pixels are paper: whatever offset the estimate left, remove it
@@ -268,7 +275,7 @@ def select_digit(ink: np.ndarray) -> np.ndarray:
     full = remove_ruled_lines(ink > 0.2)
     box = bounding_box(full)
     if box is None:
-        raise NoDigitError("No digit found — the image is blank.")
+        raise NoDigitError("No digit found — only ruled lines or faint marks.")
     mask, ink_in = full[box], ink[box]  # all the work happens inside the inked area
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     sizes = np.bincount(labels.ravel(), weights=ink_in.ravel())

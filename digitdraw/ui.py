@@ -41,6 +41,12 @@ SELECT_BRUSH_JS = """
 () => { setTimeout(() => document.querySelector('#sketch button[aria-label="Brush"]')?.click(), 300); }
 """
 
+# Setting the sketchpad's value to None from the server empties its value but not its drawing in
+# Gradio 6.31; its own trash button resets both, and fires the clear event.
+CLEAR_CANVAS_JS = """
+() => { document.querySelector('#sketch button[aria-label="Clear canvas"]')?.click(); }
+"""
+
 # --------------------------------------------------------------------------- display
 
 def preview_image(digit: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
@@ -61,8 +67,11 @@ def status_line(probabilities: dict[str, float]) -> str:
 
 # --------------------------------------------------------------------------- recognition
 
-def recognize_batch(images: list[Any], empty_message: str) -> tuple[list, list, list]:
-    """Preprocess each image, classify all digits found in one model call, explain the rest."""
+def recognize_batch(images: list[Any], empty_message: str, blank_is_empty: bool) -> tuple[list, list, list]:
+    """Preprocess each image, classify all digits found in one model call, explain the rest.
+
+    With `blank_is_empty` an image without any mark (a cleared canvas) gets `empty_message`.
+    """
     labels: list[dict[str, float] | None] = [None] * len(images)
     previews: list[np.ndarray | None] = [None] * len(images)
     statuses = [empty_message] * len(images)
@@ -73,7 +82,7 @@ def recognize_batch(images: list[Any], empty_message: str) -> tuple[list, list, 
         try:
             found[i] = preprocess(image)
         except NoDigitError as e:
-            statuses[i] = str(e)
+            statuses[i] = empty_message if e.blank and blank_is_empty else str(e)
         except InvalidImageError as e:
             statuses[i] = f"Can't read that file — {e}"
     if found:
@@ -94,17 +103,17 @@ def sketch_composite(value: Any) -> Any:
 
 def predict_sketch(values: list[Any]) -> tuple[list, list, list]:
     """Batch event: sketchpad values (dicts) -> labels, previews, status lines."""
-    return recognize_batch([sketch_composite(v) for v in values], DRAW_PROMPT)
+    return recognize_batch([sketch_composite(v) for v in values], DRAW_PROMPT, blank_is_empty=True)
 
 
 def predict_upload(paths: list[str | None]) -> tuple[list, list, list]:
     """Batch event: uploaded files -> labels, previews, status lines."""
-    return recognize_batch(paths, UPLOAD_PROMPT)
+    return recognize_batch(paths, UPLOAD_PROMPT, blank_is_empty=False)
 
 
-def cleared() -> tuple[None, None, None, str]:
-    """Empty canvas, no results, and the prompt to draw."""
-    return None, None, None, DRAW_PROMPT
+def cleared() -> tuple[None, None, str]:
+    """No results, and the prompt to draw."""
+    return None, None, DRAW_PROMPT
 
 
 # Gradio opens images with PIL before our functions run, and a file PIL can't open would fail
@@ -167,13 +176,15 @@ def build_ui() -> gr.Blocks:
                 with gr.Row():
                     probs = gr.Label(num_top_classes=10, label="Probabilities", elem_id="probs", scale=3)
                     preview = gr.Image(label="What the model sees (28x28)", interactive=False, elem_id="preview",
-                                       height=168, scale=2)
+                                       scale=2, buttons=[])
         outputs = [probs, preview, status]
         sketch.change(predict_sketch, sketch, outputs, api_name="predict_sketch", batch=True,
                       max_batch_size=MAX_BATCH, trigger_mode="always_last", show_progress="hidden")
         upload.change(predict_upload, upload, outputs, api_name="predict_upload", batch=True,
                       max_batch_size=MAX_BATCH, show_progress="hidden")
-        sketch.clear(None, js=SELECT_BRUSH_JS)
-        clear.click(cleared, None, [sketch, *outputs], js=SELECT_BRUSH_JS, api_visibility="private")
+        # Clearing fires .change too, with a blank canvas: being the last value, it is predicted after
+        # any stroke still under way, so the page settles on "Draw a digit", never on a stale answer.
+        sketch.clear(cleared, None, outputs, js=SELECT_BRUSH_JS, api_visibility="private")
+        clear.click(None, js=CLEAR_CANVAS_JS)
         demo.load(None, js=SELECT_BRUSH_JS)
     return demo

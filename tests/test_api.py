@@ -58,10 +58,13 @@ def test_empty_sketchpad_asks_for_a_drawing(client):
     assert label is None or not label.get("confidences")
 
 
-def test_blank_canvas_is_not_a_digit(client, tmp_path):
+def test_blank_images_are_not_digits(client, tmp_path):
     path = save_png(Image.new("L", (400, 400), 255), tmp_path / "blank.png")
     label, _, status = client.predict(sketch_value(path), api_name="/predict_sketch")
-    assert status.startswith("No digit found")
+    assert status == "Draw a digit"
+    assert label is None or not label.get("confidences")
+    label, _, status = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    assert status.startswith("No digit found —")
     assert label is None or not label.get("confidences")
 
 

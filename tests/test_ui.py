@@ -33,9 +33,19 @@ def test_empty_sketchpad_asks_for_a_digit():
     assert (label, preview, status) == (None, None, "Draw a digit")
 
 
-def test_blank_canvas_says_no_digit_found():
-    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": Image.new("L", (400, 400), 255)}]))
-    assert label is None and status.startswith("No digit found")
+def test_blank_canvas_asks_for_a_digit_and_a_blank_upload_says_no_digit(tmp_path):
+    white = Image.new("L", (400, 400), 255)
+    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": white}]))
+    assert (label, preview, status) == (None, None, "Draw a digit")  # what a cleared sketchpad sends
+    label, _, status = single(ui.predict_upload([str(save_png(white, tmp_path / "white.png"))]))
+    assert label is None and status == "No digit found — the image is blank."
+
+
+def test_canvas_with_only_a_speck_says_no_digit_found():
+    canvas = Image.new("L", (400, 400), 255)
+    canvas.putpixel((200, 200), 0)
+    label, _, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": canvas}]))
+    assert label is None and status.startswith("No digit found —")
 
 
 def test_sketchpad_value_with_missing_or_extra_keys(seven):
