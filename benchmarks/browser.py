@@ -83,11 +83,11 @@ def main() -> None:
                 page.locator("#clear").click()
                 page.wait_for_timeout(1200)
                 page.evaluate(HOOK)
-                stroke = digit.strokes[0]
-                low, high = stroke.min(axis=0), stroke.max(axis=0)
-                scale = side / max(float((high - low).max()), 1)
-                points = [(cx + (x - (low[0] + high[0]) / 2) * scale, cy + (y - (low[1] + high[1]) / 2) * scale)
-                          for x, y in stroke.tolist()]
+                stroke = digit.strokes[0].tolist()
+                xs, ys = [p[0] for p in stroke], [p[1] for p in stroke]
+                scale = side / max(max(xs) - min(xs), max(ys) - min(ys), 1)
+                mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+                points = [(cx + (x - mx) * scale, cy + (y - my) * scale) for x, y in stroke]
                 page.mouse.move(*points[0])
                 page.mouse.down()
                 for point in points[1:]:
