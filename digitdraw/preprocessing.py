@@ -38,6 +38,7 @@ MAX_PIXELS = 50_000_000
 TARGET_STROKE = 2.2
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+TOO_MANY_PIXELS = f"The image has too many pixels (over {MAX_PIXELS // 1_000_000} megapixels)."
 
 
 class NoDigitError(ValueError):
@@ -79,17 +80,13 @@ def load_image(image: Any) -> Image.Image | np.ndarray:
         except FileNotFoundError as e:
             raise InvalidImageError(f"No such file: {image}") from e
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise InvalidImageError(
-                f"The image has too many pixels (over {MAX_PIXELS // 1_000_000} megapixels)."
-            ) from e
+            raise InvalidImageError(TOO_MANY_PIXELS) from e
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
             raise InvalidImageError("The file is not a readable image (corrupt or wrong format).") from e
         image = opened
     if isinstance(image, Image.Image):
         if image.width * image.height > MAX_PIXELS:
-            raise InvalidImageError(
-                f"The image has too many pixels (over {MAX_PIXELS // 1_000_000} megapixels)."
-            )
+            raise InvalidImageError(TOO_MANY_PIXELS)
         if image.width == 0 or image.height == 0:
             raise NoDigitError("No digit found — the image has no pixels.", blank=True)
         try:

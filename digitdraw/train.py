@@ -60,7 +60,7 @@ def render_real_set(split: str, seed: int, workers: int = 2) -> tuple[np.ndarray
     canvases_per_digit = 3 if split == "train" else 1
     jobs, labels = [], []
     for i, digit in enumerate(pen):
-        for k in range(canvases_per_digit):
+        for _ in range(canvases_per_digit):
             jobs.append(("canvas", digit, seed, len(jobs)))
             labels.append(digit.label)
         if split != "train" or i % 2 == 0:
@@ -88,7 +88,7 @@ def train(model: Net, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.O
     model.train()
     order = torch.randperm(len(x), generator=generator)
     total_loss, correct, seen = 0.0, 0, 0
-    for step, start in enumerate(range(0, len(x), args.batch_size)):
+    for start in range(0, len(x), args.batch_size):
         index = order[start: start + args.batch_size]
         batch = augment(x[index].to(args.device), generator_for(args.device, generator))
         batch = batch.contiguous(memory_format=torch.channels_last)

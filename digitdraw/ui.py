@@ -94,16 +94,9 @@ def recognize_batch(images: list[Any], empty_message: str, blank_is_empty: bool)
     return labels, previews, statuses
 
 
-def sketch_composite(value: Any) -> Any:
-    """The composite image of a sketchpad value, None for an empty canvas; odd values pass through."""
-    if isinstance(value, dict) and value.get("composite") is None and "composite" in value:
-        return None
-    return value
-
-
 def predict_sketch(values: list[Any]) -> tuple[list, list, list]:
     """Batch event: sketchpad values (dicts) -> labels, previews, status lines."""
-    return recognize_batch([sketch_composite(v) for v in values], DRAW_PROMPT, blank_is_empty=True)
+    return recognize_batch(values, DRAW_PROMPT, blank_is_empty=True)
 
 
 def predict_upload(paths: list[str | None]) -> tuple[list, list, list]:
