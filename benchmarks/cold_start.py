@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import drawing_files, free_port, rss_mb, start_app, stop  # noqa: E402
+from benchmarks.common import drawing_files, free_port, local_client, rss_mb, start_app, stop  # noqa: E402
 
 
 def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
@@ -27,7 +27,7 @@ def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
     app = start_app(port, work / f"app-{port}.log")
     try:
         http_s = time.perf_counter() - t0
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = local_client(f"http://127.0.0.1:{port}/")
         top, _, _ = client.predict({"background": None, "layers": [], "composite": handle_file(str(drawing))},
                                    api_name="/predict_sketch")
         first_s = time.perf_counter() - t0

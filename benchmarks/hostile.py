@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, start_app, stop  # noqa: E402
+from benchmarks.common import free_port, local_client, start_app, stop  # noqa: E402
 
 CALL_TIMEOUT_S = 60
 CLEAR_STARTS = ("Can't read that file", "No digit found", "The canvas is empty", "Draw a digit",
@@ -147,7 +147,7 @@ def check(case: Case, outputs) -> str | None:
 
 def run_suite(url: str, folder: Path) -> list[tuple[str, str | None, str]]:
     """(case name, problem or None, status) for every case, then a final normal request."""
-    client = Client(url, verbose=False)
+    client = local_client(url)
     results = []
     for case in CASES:
         try:

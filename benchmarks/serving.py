@@ -4,8 +4,9 @@
 
 Each simulated user is a thread with its own client, sending rendered drawings (held-out
 writers, 400x400 canvases as the sketchpad sends them) one after another for a fixed time.
-Reports requests per second, latency percentiles, errors and the server's resident memory
-before and after. The Gradio clients do not download the preview image each answer links to.
+Reports requests per second, latency percentiles, errors, the server's resident memory before
+and after, and the server's CPU time per request. The load runs on the same machine as the
+server. The Gradio clients do not download the preview image each answer links to.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import (ROOT, drawing_files, free_port, rss_mb, run_users, start_app,  # noqa: E402
-                               start_server, stop)
+from benchmarks.common import (ROOT, cpu_seconds, drawing_files, free_port, local_client, rss_mb,  # noqa: E402
+                               run_users, start_app, start_server, stop)
 
 
 def gradio_user(url: str, files: list[tuple[Path, int]]):
     def make(i: int):
-        client = Client(url, verbose=False, download_files=False)  # the label is the prediction
+        client = local_client(url, download_files=False)  # the label is the prediction
 
         def call(n: int) -> None:
             path, label = files[(i + n) % len(files)]
@@ -56,14 +57,16 @@ def bare_user(url: str, files: list[tuple[Path, int]]):
 def measure(name: str, process, url: str, make_user, users: list[int], seconds: float) -> list[dict]:
     rows = []
     for n in users:
-        before = rss_mb(process.pid)
+        before, cpu_before = rss_mb(process.pid), cpu_seconds(process.pid)
         result = run_users(n, seconds, make_user)
-        row = {"server": name, **result.summary(), "rss_before_mb": before, "rss_after_mb": rss_mb(process.pid)}
+        row = {"server": name, **result.summary(), "rss_before_mb": before, "rss_after_mb": rss_mb(process.pid),
+               "server_cpu_ms_per_request": (cpu_seconds(process.pid) - cpu_before) * 1000 / max(len(result.latencies_ms), 1)}
         if result.errors:
             row["first_error"] = result.errors[0]
         rows.append(row)
         print(f"{name:8s} {n:3d} users  {row['rps']:7.1f} req/s  p50 {row['p50_ms']:6.0f}  p95 {row['p95_ms']:6.0f}  "
-              f"p99 {row['p99_ms']:6.0f} ms  errors {row['errors']}  RSS {before:.0f} -> {row['rss_after_mb']:.0f} MB",
+              f"p99 {row['p99_ms']:6.0f} ms  errors {row['errors']}  RSS {before:.0f} -> {row['rss_after_mb']:.0f} MB  "
+              f"server CPU {row['server_cpu_ms_per_request']:.1f} ms/request",
               flush=True)
     return rows
 

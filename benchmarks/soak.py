@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -21,7 +22,15 @@ from benchmarks.serving import gradio_user  # noqa: E402
 
 
 def folder_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6 if path.exists() else 0.0
+    """Size of the files under `path`; files that Gradio moves or deletes meanwhile count as gone."""
+    total = 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                pass
+    return total / 1e6
 
 
 def soak(seconds: float, users: int, work: Path) -> dict:

@@ -10,14 +10,14 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from benchmarks.common import free_port, start_app, start_server, stop
+from benchmarks.common import free_port, local_client, start_app, start_server, stop
 from conftest import canvas_of, save_png
 from digitdraw import synth
 
 
 @pytest.fixture(scope="module")
 def client(app_url) -> Client:
-    return Client(app_url, verbose=False)
+    return local_client(app_url)
 
 
 def sketch_value(path) -> dict:
@@ -100,8 +100,8 @@ def test_share_offline_warns_and_keeps_serving_locally(tmp_path, seven):
     process = start_app(port, tmp_path / "share.log", "--share")
     try:
         path = save_png(seven, tmp_path / "seven.png")
-        label, _, _ = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(handle_file(str(path)),
-                                                                              api_name="/predict_upload")
+        label, _, _ = local_client(f"http://127.0.0.1:{port}/").predict(handle_file(str(path)),
+                                                                       api_name="/predict_upload")
         assert top_class(label) == "7"
     finally:
         stop(process)
