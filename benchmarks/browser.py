@@ -1,12 +1,13 @@
 """Live feel: time from the mouse-up that ends a stroke to the probability bars showing the answer.
 
-    python benchmarks/browser.py [--strokes 20] [--json artifacts/browser.json]
+    python benchmarks/browser.py [--strokes 20] [--json artifacts/browser.json] [--profile]
 
 Runs the real app and Debian's chromium (Playwright). Inside the page it timestamps the
 pointerup, every request the page makes, and the first change of the probability bars, and splits
 the time into: the sketchpad's own export (pointerup to its first request), sending the drawing
 (blob and upload requests), the queue round trip (join to result, which includes the model), and
-rendering the result.
+rendering the result. With --profile it also records the page's CPU profile after each mouse-up
+(which slows the page, so take timings from a run without it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -60,10 +62,19 @@ def phases(events: list[dict]) -> dict[str, float] | None:
             "render": bars[0] - max(data_done, joins[-1]["end"])}
 
 
+def top_functions(profile: dict, into: Counter) -> None:
+    """Add a Chrome CPU profile's self time (ms) per function to `into`."""
+    names = {n["id"]: n["callFrame"]["functionName"] or "(anonymous)" for n in profile["nodes"]}
+    for node_id, delta_us in zip(profile["samples"], profile["timeDeltas"]):
+        into[names[node_id]] += delta_us / 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the page's CPU for 1 s after each mouse-up and print the top functions")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="digitdraw-browser-"))
     one_stroke = [d for d in data.pendigits_for(data.TEST_WRITERS) if len(d.strokes) == 1][: args.strokes]
@@ -77,6 +88,9 @@ def main() -> None:
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("#sketch canvas")
             page.wait_for_timeout(1000)
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Profiler.enable")
+            self_ms: Counter = Counter()
             box = page.locator("#sketch canvas").first.bounding_box()
             cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 0.5 * box["height"]
             for digit in one_stroke:
@@ -92,7 +106,12 @@ def main() -> None:
                 page.mouse.down()
                 for point in points[1:]:
                     page.mouse.move(*point, steps=2)
+                if args.profile:
+                    cdp.send("Profiler.start")
                 page.mouse.up()
+                if args.profile:
+                    page.wait_for_timeout(1000)
+                    top_functions(cdp.send("Profiler.stop")["profile"], self_ms)
                 page.wait_for_timeout(2500)
                 result = phases(page.evaluate("window.__events"))
                 if result:
@@ -105,6 +124,10 @@ def main() -> None:
     for name, value in medians.items():
         if name != "total":
             print(f"  {name:18s} {value:6.0f} ms")
+    if args.profile:
+        print("page CPU in the 1 s after mouse-up, mean per stroke (self time):")
+        for name, ms in self_ms.most_common(8):
+            print(f"  {name:24s} {ms / len(one_stroke):6.0f} ms")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"median_ms": medians, "strokes": results}, indent=2))
