@@ -132,6 +132,16 @@ def test_clear_empties_the_canvas_and_the_results(page, held_out_digits):
     assert shown_digit(page, expected="7") == "7"
 
 
+@pytest.mark.parametrize("delay_ms", [0, 400])
+def test_clear_while_a_prediction_is_under_way_leaves_no_stale_answer(page, held_out_digits, delay_ms):
+    draw_with_mouse(page, held_out_digits[84])  # a 7; its prediction takes several hundred ms here
+    page.wait_for_timeout(delay_ms)
+    page.locator("#clear").click()  # before that prediction arrives
+    page.wait_for_timeout(4000)  # long enough for it to have arrived
+    assert status(page) == "Draw a digit"
+    assert shown_digit(page, timeout=1) == ""
+
+
 def test_drawing_with_touch(browser, app_url, held_out_digits):
     page = open_app(browser, app_url, has_touch=True, is_mobile=True)
     try:
