@@ -13,7 +13,6 @@ rendering the result. With --profile it also records the page's CPU profile afte
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, start_app, stop  # noqa: E402
+from benchmarks.common import free_port, start_app, stop, write_json  # noqa: E402
 from digitdraw import data  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -128,9 +127,7 @@ def main() -> None:
         print("page CPU in the 1 s after mouse-up, mean per stroke (self time):")
         for name, ms in self_ms.most_common(8):
             print(f"  {name:24s} {ms / len(one_stroke):6.0f} ms")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"median_ms": medians, "strokes": results}, indent=2))
+    write_json(args.json, {"median_ms": medians, "strokes": results})
 
 
 if __name__ == "__main__":

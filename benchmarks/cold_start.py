@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -17,7 +16,8 @@ from gradio_client import handle_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import drawing_files, free_port, local_client, rss_mb, start_app, stop  # noqa: E402
+from benchmarks.common import (drawing_files, free_port, local_client, rss_mb, start_app, stop,  # noqa: E402
+                               write_json)
 
 
 def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
@@ -50,9 +50,7 @@ def main() -> None:
               "idle_rss_mb": statistics.median(r[2] for r in runs), "runs": runs}
     print(f"cold start (median of {args.runs}): first HTTP answer {result['http_s']:.1f} s, "
           f"first prediction {result['first_prediction_s']:.1f} s; idle RSS {result['idle_rss_mb']:.0f} MB")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ upload (a 4000x3000 JPEG file, decoded by the engine), or a 28x28 MNIST array. S
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import write_json  # noqa: E402
 from digitdraw import data, synth  # noqa: E402
 from digitdraw import preprocessing as pp  # noqa: E402
 from digitdraw.inference import load_classifier  # noqa: E402
@@ -89,9 +89,7 @@ def main() -> None:
     for kind, r in results.items():
         where = ", ".join(f"{k} {v:.2f}" for k, v in r["stages_median_ms"].items())
         print(f"{kind:18s} {r['median_ms']:7.2f}ms {r['p95_ms']:7.2f}ms   {where}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Hostile input, sent through the real API of a running app: every case gets a clear status or a
 result, never a traceback or a hang, and the server still answers a normal request afterwards.
 
-    python benchmarks/hostile.py [--url http://127.0.0.1:7860/]   # starts its own app without --url
+    python benchmarks/hostile.py [--url http://127.0.0.1:7860/] [--json artifacts/hostile.json]   # starts its own app without --url
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, local_client, start_app, stop  # noqa: E402
+from benchmarks.common import free_port, local_client, start_app, stop, write_json  # noqa: E402
 
 CALL_TIMEOUT_S = 60
 CLEAR_STARTS = ("Can't read that file", "No digit found", "The canvas is empty", "Draw a digit",
@@ -166,6 +166,7 @@ def run_suite(url: str, folder: Path) -> list[tuple[str, str | None, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running app; by default one is started")
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="digitdraw-hostile-"))
     app = None
@@ -183,6 +184,7 @@ def main() -> None:
         print(f"{'FAIL' if problem else 'ok  '} {name:36s} {problem or status}")
     failed = sum(1 for _, problem, _ in results if problem)
     print(f"{len(results) - failed} passed, {failed} failed")
+    write_json(args.json, [{"case": name, "problem": problem, "status": status} for name, problem, status in results])
     sys.exit(1 if failed else 0)
 
 

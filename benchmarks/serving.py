@@ -12,7 +12,6 @@ server. The Gradio clients do not download the preview image each answer links t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ from gradio_client import handle_file
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (ROOT, cpu_seconds, drawing_files, free_port, local_client, rss_mb,  # noqa: E402
-                               run_users, start_app, start_server, stop)
+                               run_users, start_app, start_server, stop, write_json)
 
 
 def gradio_user(url: str, files: list[tuple[Path, int]]):
@@ -99,9 +98,7 @@ def main() -> None:
         g = next(r for r in rows if r["server"] == "gradio" and r["users"] == n)
         b = next(r for r in rows if r["server"] == "bare" and r["users"] == n)
         print(f"{n:3d} users: gradio reaches {g['rps'] / b['rps']:.0%} of the bare endpoint's throughput")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2))
+    write_json(args.json, rows)
     print(f"(logs in {work}; run from {ROOT})")
 
 

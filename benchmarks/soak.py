@@ -7,7 +7,6 @@ memory flat after warm-up, and Gradio's upload folder bounded (the app deletes o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -17,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import drawing_files, free_port, rss_mb, run_users, start_app, stop  # noqa: E402
+from benchmarks.common import (drawing_files, free_port, rss_mb, run_users, start_app, stop,  # noqa: E402
+                               write_json)
 from benchmarks.serving import gradio_user  # noqa: E402
 
 
@@ -76,9 +76,7 @@ def main() -> None:
           f"{r['rps']:.1f} req/s, p95 {r['p95_ms']:.0f} ms; RSS {r['rss_after_warmup_mb']:.0f} MB after warm-up, "
           f"growth {r['rss_growth_mb']:.1f} MB; upload folder max {r['upload_dir_max_mb']:.1f} MB, "
           f"end {r['upload_dir_end_mb']:.1f} MB")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(r, indent=2))
+    write_json(args.json, r)
 
 
 if __name__ == "__main__":
