@@ -12,12 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from gradio_client import handle_file
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (drawing_files, free_port, local_client, rss_mb, start_app, stop,  # noqa: E402
-                               write_json)
+                               sketch_value, write_json)
 
 
 def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
@@ -28,8 +26,7 @@ def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
     try:
         http_s = time.perf_counter() - t0
         client = local_client(f"http://127.0.0.1:{port}/")
-        top, _, _ = client.predict({"background": None, "layers": [], "composite": handle_file(str(drawing))},
-                                   api_name="/predict_sketch")
+        top, _, _ = client.predict(sketch_value(drawing), api_name="/predict_sketch")
         first_s = time.perf_counter() - t0
         assert top is not None
         time.sleep(5)

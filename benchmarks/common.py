@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,6 +62,11 @@ def local_client(url: str, **kwargs: Any) -> Client:
     rest of the client's work. Plain http to localhost needs no verification.
     """
     return Client(url, verbose=False, ssl_verify=False, **kwargs)
+
+
+def sketch_value(path: Path | str) -> dict:
+    """What the sketchpad sends, for gradio_client: the drawing as its composite."""
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -17,12 +17,11 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from gradio_client import handle_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (ROOT, cpu_seconds, drawing_files, free_port, local_client, rss_mb,  # noqa: E402
-                               run_users, start_app, start_server, stop, write_json)
+                               run_users, sketch_value, start_app, start_server, stop, write_json)
 
 
 def gradio_user(url: str, files: list[tuple[Path, int]]):
@@ -31,8 +30,7 @@ def gradio_user(url: str, files: list[tuple[Path, int]]):
 
         def call(n: int) -> None:
             path, label = files[(i + n) % len(files)]
-            value = {"background": None, "layers": [], "composite": handle_file(str(path))}
-            top, _, status = client.predict(value, api_name="/predict_sketch")
+            top, _, status = client.predict(sketch_value(path), api_name="/predict_sketch")
             if top is None:
                 raise RuntimeError(f"no prediction: {status}")
         return call

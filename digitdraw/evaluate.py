@@ -46,9 +46,8 @@ class Results:
         probs = np.array(self.probabilities)
         return np.nan_to_num(probs, nan=-1).argmax(1) == np.array(self.labels)
 
-    def accuracy(self, index: list[int] | None = None) -> float:
-        correct = self.correct()
-        return float(correct[index].mean() if index is not None else correct.mean())
+    def accuracy(self) -> float:
+        return float(self.correct().mean())
 
 
 def classify_images(images: list[Any], labels: list[int], tags: list[tuple[str, ...]]) -> Results:
@@ -248,8 +247,7 @@ def print_groups(title: str, stats: dict[str, dict[str, float]]) -> None:
         print(f"  {tag:40s} {g['accuracy']:7.2%}  n={g['n']:<5d} 95% interval {g['low']:.1%}-{g['high']:.1%}")
 
 
-def print_confusion(results: Results) -> None:
-    matrix = confusion_matrix(results)
+def print_confusion(matrix: np.ndarray) -> None:
     print("  confusion (rows: true digit, columns: predicted, last: no digit found)")
     print("       " + "".join(f"{c:>6}" for c in list(range(10)) + ["none"]))
     for digit, row in enumerate(matrix):
@@ -319,9 +317,9 @@ def main(argv: list[str] | None = None) -> None:
     report["drawn_groups"] = {**conditions, **forms}
     print(f"\nDrawn digits, held-out writers: {report['drawn']:.2%} of {report['drawn_n']}")
     print_groups("by condition (each drawing once) and by colour form", report["drawn_groups"])
-    print_confusion(drawn)
-    report["drawn_ece"] = expected_calibration_error(drawn)
     matrix = confusion_matrix(drawn)
+    print_confusion(matrix)
+    report["drawn_ece"] = expected_calibration_error(drawn)
     report["drawn_per_class"] = [float(matrix[d, d] / max(matrix[d].sum(), 1)) for d in range(10)]
     print(f"  expected calibration error: {report['drawn_ece']:.2%}")
 
@@ -331,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     report["photo_groups"] = group_stats(photo)
     print(f"\nPhoto-like digits: {report['photos']:.2%} of {report['photos_n']}")
     print_groups("by condition", report["photo_groups"])
-    print_confusion(photo)
+    print_confusion(confusion_matrix(photo))
     report["photos_ece"] = expected_calibration_error(photo)
     print(f"  expected calibration error: {report['photos_ece']:.2%}")
 

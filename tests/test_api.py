@@ -10,7 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from benchmarks.common import free_port, local_client, start_app, start_server, stop
+from benchmarks.common import free_port, local_client, sketch_value, start_app, start_server, stop
 from conftest import canvas_of, save_png
 from digitdraw import synth
 
@@ -18,10 +18,6 @@ from digitdraw import synth
 @pytest.fixture(scope="module")
 def client(app_url) -> Client:
     return local_client(app_url)
-
-
-def sketch_value(path) -> dict:
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
 def top_class(label_output: dict) -> str:
