@@ -37,9 +37,23 @@ gives a calibrated probability for each digit.
 """
 
 # Gradio 6.31 opens the sketchpad (and re-opens it after a clear) with no tool selected.
-SELECT_BRUSH_JS = """
-() => { setTimeout(() => document.querySelector('#sketch button[aria-label="Brush"]')?.click(), 300); }
+SELECT_BRUSH = """setTimeout(() => document.querySelector('#sketch button[aria-label="Brush"]')?.click(), 300);"""
+
+# After each stroke the sketchpad spends about half a second exporting and uploading the drawing
+# before the prediction is asked for. A Clear pressed meanwhile was followed by a prediction of the
+# drawing it had just erased. So the page remembers whether anything was drawn since the last
+# clear, and a change with nothing drawn since then sends no drawing.
+ON_LOAD_JS = f"""
+() => {{
+  window.digitdrawBlank = true;
+  document.addEventListener('pointerdown', (event) => {{
+    if (event.target.tagName === 'CANVAS' && event.target.closest('#sketch')) window.digitdrawBlank = false;
+  }}, true);
+  {SELECT_BRUSH}
+}}
 """
+ON_CLEAR_JS = f"() => {{ window.digitdrawBlank = true; {SELECT_BRUSH} }}"
+DROP_ERASED_DRAWING_JS = "(drawing) => window.digitdrawBlank ? null : drawing"
 
 # Setting the sketchpad's value to None from the server empties its value but not its drawing in
 # Gradio 6.31; its own trash button resets both, and fires the clear event.
@@ -173,12 +187,13 @@ def build_ui() -> gr.Blocks:
                                        scale=2, buttons=[])
         outputs = [probs, preview, status]
         sketch.change(predict_sketch, sketch, outputs, api_name="predict_sketch", batch=True,
-                      max_batch_size=MAX_BATCH, trigger_mode="always_last", show_progress="hidden")
+                      max_batch_size=MAX_BATCH, trigger_mode="always_last", show_progress="hidden",
+                      js=DROP_ERASED_DRAWING_JS)
         upload.change(predict_upload, upload, outputs, api_name="predict_upload", batch=True,
                       max_batch_size=MAX_BATCH, show_progress="hidden")
-        # Clearing fires .change too, with a blank canvas: being the last value, it is predicted after
-        # any stroke still under way, so the page settles on "Draw a digit", never on a stale answer.
-        sketch.clear(cleared, None, outputs, js=SELECT_BRUSH_JS, api_visibility="private")
+        # A prediction already on the server when Clear is pressed is overwritten: clearing fires
+        # .change too, and "always_last" runs it after the one under way.
+        sketch.clear(cleared, None, outputs, js=ON_CLEAR_JS, api_visibility="private")
         clear.click(None, js=CLEAR_CANVAS_JS)
-        demo.load(None, js=SELECT_BRUSH_JS)
+        demo.load(None, js=ON_LOAD_JS)
     return demo
