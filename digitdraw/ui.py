@@ -7,6 +7,9 @@ every minute.
 
 from __future__ import annotations
 
+import functools
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ UNSURE_BELOW = 0.6  # top probability under this is called a guess
 MAX_BATCH = 16
 MAX_FILE_SIZE = "10mb"
 DELETE_CACHE = (60, 60)  # every minute, delete uploads older than a minute
+UNCLAIMED_DRAWING_SECONDS = 60.0  # a drawing uploaded by the sketchpad is claimed within a second
 
 DRAW_PROMPT = "Draw a digit"
 UPLOAD_PROMPT = "Upload a photo or an image of one digit"
@@ -137,8 +141,40 @@ class UploadImage(gr.Image):
             return payload.path if payload is not None else None
 
 
+class ExpiringBlobs(dict):
+    """The sketchpad's uploaded drawings, each dropped once unclaimed for `max_age` seconds.
+
+    Gradio 6.31 keeps each drawing the sketchpad uploads (three PNGs, ~18 KB) until a prediction
+    claims it, but the sketchpad leaves about one upload per drawing unclaimed: without expiry the
+    server would keep them all, for as long as it runs.
+    """
+
+    def __init__(self, max_age: float = UNCLAIMED_DRAWING_SECONDS):
+        super().__init__()
+        self.max_age = max_age
+        self.written_at: dict[str, float] = {}  # oldest first
+        self.lock = threading.Lock()  # uploads arrive on several server threads
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.written_at.pop(key, None)
+            self.written_at[key] = now
+            super().__setitem__(key, value)
+            oldest = next(iter(self.written_at))
+            while now - self.written_at[oldest] > self.max_age:
+                del self.written_at[oldest]
+                self.pop(oldest, None)
+                oldest = next(iter(self.written_at))
+
+
 class DrawingPad(gr.Sketchpad):
     is_template = True
+
+    @functools.wraps(gr.Sketchpad.__init__)  # Gradio reads the component's settings off this signature
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.blob_storage = ExpiringBlobs()
 
     def get_block_name(self) -> str:
         return "imageeditor"  # gr.Sketchpad is itself a template of the image editor

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import time
 
 import numpy as np
+from gradio.components.image_editor import AcceptBlobs, EditorData
 from PIL import Image
 
 from conftest import canvas_of, save_png
@@ -96,3 +99,22 @@ def test_preview_shows_each_model_pixel_as_a_block():
     preview = ui.preview_image(digit)
     assert preview.shape == (224, 224)
     assert (preview[81:88, 97:104] == 255).all() and preview[0:8, 0:8].max() < 255
+
+
+def test_drawings_the_sketchpad_uploads_and_never_claims_are_dropped(seven):
+    pad = ui.DrawingPad(type="pil", image_mode="L")
+    pad.blob_storage.max_age = 0.2
+    png = io.BytesIO()
+    seven.save(png, format="PNG")
+
+    def upload(drawing_id: str) -> None:  # as the browser does after each stroke, through Gradio's own handler
+        blob = {"type": "composite", "index": None, "file": b"", "id": drawing_id}
+        pad.accept_blobs(AcceptBlobs(data=blob, files=[("composite.png", png.getvalue())]))
+
+    upload("never claimed")
+    time.sleep(0.3)
+    upload("claimed")
+    assert list(pad.blob_storage) == ["claimed"]
+    value = pad.preprocess(EditorData(id="claimed", background=None, layers=[], composite=None))
+    assert value["composite"].size == seven.size
+    assert not pad.blob_storage
