@@ -127,20 +127,6 @@ def cleared() -> tuple[None, None, str]:
     return None, None, DRAW_PROMPT
 
 
-# Gradio opens images with PIL before our functions run, and a file PIL can't open would fail
-# there with no message for the user. These two pass such files on to the engine instead, which
-# raises InvalidImageError with a clear message.
-
-class UploadImage(gr.Image):
-    is_template = True  # Gradio's convention: render with the parent's frontend ("image")
-
-    def preprocess(self, payload: Any) -> Any:
-        try:
-            return super().preprocess(payload)
-        except Exception:  # noqa: BLE001 - any decoder failure; the engine reports it clearly
-            return payload.path if payload is not None else None
-
-
 class ExpiringBlobs(dict):
     """The sketchpad's uploaded drawings, each dropped once unclaimed for `max_age` seconds.
 
@@ -166,6 +152,20 @@ class ExpiringBlobs(dict):
                 del self.written_at[oldest]
                 self.pop(oldest, None)
                 oldest = next(iter(self.written_at))
+
+
+# Gradio opens images with PIL before our functions run, and a file PIL can't open would fail
+# there with no message for the user. UploadImage and DrawingPad pass such files on to the engine
+# instead, which raises InvalidImageError with a clear message.
+
+class UploadImage(gr.Image):
+    is_template = True  # Gradio's convention: render with the parent's frontend ("image")
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception:  # noqa: BLE001 - any decoder failure; the engine reports it clearly
+            return payload.path if payload is not None else None
 
 
 class DrawingPad(gr.Sketchpad):
