@@ -143,7 +143,9 @@ def test_clear_while_a_drawing_is_being_sent_leaves_no_stale_answer(page, held_o
 
     page.route("**/gradio_api/upload*", hold)
     draw_with_mouse(page, held_out_digits[84])  # a 7
-    page.wait_for_timeout(1500)
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert held, "the sketchpad sent no drawing"
     page.locator("#clear").click()
     holding = False
