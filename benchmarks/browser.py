@@ -23,11 +23,9 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, start_app, stop, write_json  # noqa: E402
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, free_port, screen_points, start_app, stop, write_json  # noqa: E402
 from digitdraw import data  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOOK = """() => {
   window.__events = [];
   const log = (kind, url, start, end) => window.__events.push({kind, url, start, end});
@@ -82,7 +80,7 @@ def main() -> None:
     results = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("#sketch canvas")
@@ -90,17 +88,11 @@ def main() -> None:
             cdp = page.context.new_cdp_session(page)
             cdp.send("Profiler.enable")
             self_ms: Counter = Counter()
-            box = page.locator("#sketch canvas").first.bounding_box()
-            cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 0.5 * box["height"]
             for digit in one_stroke:
                 page.locator("#clear").click()
                 page.wait_for_timeout(1200)
                 page.evaluate(HOOK)
-                stroke = digit.strokes[0].tolist()
-                xs, ys = [p[0] for p in stroke], [p[1] for p in stroke]
-                scale = side / max(max(xs) - min(xs), max(ys) - min(ys), 1)
-                mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-                points = [(cx + (x - mx) * scale, cy + (y - my) * scale) for x, y in stroke]
+                points = screen_points(page, digit)[0]
                 page.mouse.move(*points[0])
                 page.mouse.down()
                 for point in points[1:]:

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from gradio_client import Client, handle_file
@@ -21,6 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from digitdraw import data, synth  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def free_port() -> int:
@@ -96,6 +103,18 @@ def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used so far, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def screen_points(page: Page, digit: data.PenDigit) -> list[list[tuple[float, float]]]:
+    """The digit's pen strokes mapped onto the middle of the drawing surface, in page pixels."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    side = 0.55 * min(box["width"], box["height"])
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    points = [p for stroke in digit.strokes for p in stroke.tolist()]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    scale = side / max(max(ys) - min(ys), max(xs) - min(xs), 1)
+    mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    return [[(cx + (x - mx) * scale, cy + (y - my) * scale) for x, y in stroke.tolist()] for stroke in digit.strokes]
 
 
 def drawing_files(folder: Path, count: int = 20, size: int = 400) -> list[tuple[Path, int]]:

@@ -12,12 +12,10 @@ import time
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, screen_points
 from conftest import ROOT
 from digitdraw.data import PenDigit
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 
@@ -47,18 +45,6 @@ def page(browser, app_url, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     page.context.close()
-
-
-def screen_points(page: Page, digit: PenDigit) -> list[list[tuple[float, float]]]:
-    """The digit's pen strokes mapped onto the middle of the drawing surface, in page pixels."""
-    box = page.locator("#sketch canvas").first.bounding_box()
-    side = 0.55 * min(box["width"], box["height"])
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    points = [p for stroke in digit.strokes for p in stroke.tolist()]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    scale = side / max(max(ys) - min(ys), max(xs) - min(xs), 1)
-    mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    return [[(cx + (x - mx) * scale, cy + (y - my) * scale) for x, y in stroke.tolist()] for stroke in digit.strokes]
 
 
 def draw_with_mouse(page: Page, digit: PenDigit) -> None:
