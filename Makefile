@@ -1,5 +1,6 @@
-# make run   - create .venv, install the runtime, start the app on http://127.0.0.1:7860
-# make test  - also install test tools and Debian's chromium, then run every test
+# make run        - create .venv, install digitdraw (editable), serve http://127.0.0.1:7860
+# make test       - also install the test tools and Debian's chromium, then run every test
+# make test-fast  - the edit loop: everything but the browser and server tests (under a minute)
 # make train / make evaluate / make bench - reproduce the weights and the published numbers
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test train evaluate bench
+.PHONY: run test test-fast train evaluate bench
 
 run: $(VENV)/.runtime
 	$(PY) app.py $(ARGS)
@@ -16,26 +17,29 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev $(CHROMIUM)
 	$(PY) -m pytest -rs
 
-train: $(VENV)/.runtime
-	$(PY) -m digitdraw.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -rs -m "not browser and not slow"
 
-evaluate: $(VENV)/.runtime
-	$(PY) -m digitdraw.evaluate --json artifacts/evaluate.json --markdown artifacts/model_card.md
+train: $(VENV)/.dev
+	$(PY) -m training.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
+
+evaluate: $(VENV)/.dev
+	$(PY) -m training.evaluate --json artifacts/evaluate.json --markdown artifacts/model_card.md
 
 bench: $(VENV)/.dev $(CHROMIUM)
-	$(PY) benchmarks/engine.py
-	$(PY) benchmarks/serving.py
-	$(PY) benchmarks/browser.py
-	$(PY) benchmarks/cold_start.py
+	$(PY) -m benchmarks.engine
+	$(PY) -m benchmarks.serving
+	$(PY) -m benchmarks.browser
+	$(PY) -m benchmarks.cold_start
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
+	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
 $(CHROMIUM):

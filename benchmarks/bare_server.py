@@ -1,22 +1,19 @@
 """The same engine behind a bare HTTP endpoint (FastAPI): the ceiling the Gradio app is compared to.
 
-    python benchmarks/bare_server.py --port 7870
+    python -m benchmarks.bare_server --port 7870
     curl -F image=@digit.png http://127.0.0.1:7870/predict
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 import uvicorn
 from fastapi import FastAPI, File, HTTPException, UploadFile
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digitdraw import InvalidImageError, NoDigitError, predict  # noqa: E402
+from digitdraw import InvalidImageError, NoDigitError, predict
+from digitdraw.paths import shipped
 
 app = FastAPI()
 
@@ -35,5 +32,5 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2, help="threads running predictions at once")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    predict(Path(__file__).resolve().parent.parent / "examples" / "mnist-test-00000-digit-7.png")  # warm
+    predict(shipped("examples") / "mnist-test-00000-digit-7.png")  # warm
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", limit_concurrency=256)

@@ -1,6 +1,6 @@
 """Live feel: time from the mouse-up that ends a stroke to the probability bars showing the answer.
 
-    python benchmarks/browser.py [--strokes 20] [--json artifacts/browser.json] [--profile]
+    python -m benchmarks.browser [--strokes 20] [--json artifacts/browser.json] [--profile]
 
 Runs the real app and Debian's chromium (Playwright). Inside the page it timestamps the
 pointerup, every request the page makes, and the first change of the probability bars, and splits
@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, free_port, screen_points, start_app, stop, write_json  # noqa: E402
-from digitdraw import data  # noqa: E402
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, free_port, screen_points, start_app, stop, write_json
+from training import data
 
 HOOK = """() => {
   window.__events = [];

@@ -1,21 +1,17 @@
 """Cold start: from `python app.py` to the first successful prediction, and idle memory.
 
-    python benchmarks/cold_start.py [--runs 3] [--json artifacts/cold_start.json]
+    python -m benchmarks.cold_start [--runs 3] [--json artifacts/cold_start.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.common import (drawing_files, free_port, local_client, rss_mb, start_app, stop,  # noqa: E402
-                               sketch_value, write_json)
+from benchmarks.common import drawing_files, free_port, local_client, rss_mb, sketch_value, start_app, stop, write_json
 
 
 def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:

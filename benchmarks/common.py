@@ -18,9 +18,8 @@ import numpy as np
 from gradio_client import Client, handle_file
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from digitdraw import data, synth  # noqa: E402
+from training import data, synth
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

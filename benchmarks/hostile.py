@@ -1,7 +1,7 @@
 """Hostile input, sent through the real API of a running app: every case gets a clear status or a
 result, never a traceback or a hang, and the server still answers a normal request afterwards.
 
-    python benchmarks/hostile.py [--url http://127.0.0.1:7860/] [--json artifacts/hostile.json]   # starts its own app without --url
+    python -m benchmarks.hostile [--url http://127.0.0.1:7860/] [--json artifacts/hostile.json]   # starts its own app without --url
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ import numpy as np
 from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.common import free_port, local_client, start_app, stop, write_json  # noqa: E402
+from benchmarks.common import free_port, local_client, start_app, stop, write_json
 
 CALL_TIMEOUT_S = 60
 CLEAR_STARTS = ("Can't read that file", "No digit found", "The canvas is empty", "Draw a digit",

@@ -1,6 +1,6 @@
 """Serving under load: the real app (`python app.py`) against the same engine behind bare FastAPI.
 
-    python benchmarks/serving.py [--seconds 20] [--users 1 8 32] [--json artifacts/serving.json]
+    python -m benchmarks.serving [--seconds 20] [--users 1 8 32] [--json artifacts/serving.json]
 
 Each simulated user is a thread with its own client, sending rendered drawings (held-out
 writers, 400x400 canvases as the sketchpad sends them) one after another for a fixed time.
@@ -18,10 +18,20 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.common import (ROOT, cpu_seconds, drawing_files, free_port, local_client, rss_mb,  # noqa: E402
-                               run_users, sketch_value, start_app, start_server, stop, write_json)
+from benchmarks.common import (
+    ROOT,
+    cpu_seconds,
+    drawing_files,
+    free_port,
+    local_client,
+    rss_mb,
+    run_users,
+    sketch_value,
+    start_app,
+    start_server,
+    stop,
+    write_json,
+)
 
 
 def gradio_user(url: str, files: list[tuple[Path, int]]):
@@ -86,7 +96,7 @@ def main() -> None:
     finally:
         stop(app)
     port = free_port()
-    bare = start_server([sys.executable, "benchmarks/bare_server.py", "--port", str(port)], port, work / "bare.log")
+    bare = start_server([sys.executable, "-m", "benchmarks.bare_server", "--port", str(port)], port, work / "bare.log")
     try:
         rows += measure("bare", bare, f"http://127.0.0.1:{port}/", bare_user(f"http://127.0.0.1:{port}/", files),
                         args.users, args.seconds)

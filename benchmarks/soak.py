@@ -1,24 +1,20 @@
 """Soak: 32 concurrent users for 5 minutes against the real app. Zero failed requests, resident
 memory flat after warm-up, and Gradio's upload folder bounded (the app deletes old files).
 
-    python benchmarks/soak.py [--seconds 300] [--users 32] [--json artifacts/soak.json]
+    python -m benchmarks.soak [--seconds 300] [--users 32] [--json artifacts/soak.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.common import (drawing_files, free_port, rss_mb, run_users, start_app, stop,  # noqa: E402
-                               write_json)
-from benchmarks.serving import gradio_user  # noqa: E402
+from benchmarks.common import drawing_files, free_port, rss_mb, run_users, start_app, stop, write_json
+from benchmarks.serving import gradio_user
 
 
 def folder_mb(path: Path) -> float:

@@ -1,4 +1,4 @@
-"""digitdraw: recognise one handwritten digit in a drawing or a photo.
+"""digitdraw: recognise a handwritten digit in a drawing or a photo.
 
     import digitdraw
     digitdraw.predict(image)          # {"0": p0, ..., "9": p9}, calibrated, summing to 1
@@ -6,9 +6,27 @@
     digitdraw.load_classifier(path)   # (N, 28, 28) -> (N, 10) probabilities; None: shipped weights
     digitdraw.NoDigitError            # ValueError: the image holds no digit
     digitdraw.InvalidImageError       # ValueError: the input is not a readable image
+
+`import digitdraw` and `import digitdraw.preprocessing` do not load torch; the first call that
+needs the model does.
 """
 
-from .inference import classify, load_classifier, predict
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .preprocessing import InvalidImageError, NoDigitError, preprocess
 
-__all__ = ["predict", "preprocess", "classify", "load_classifier", "NoDigitError", "InvalidImageError"]
+_FROM_INFERENCE = ("predict", "load_classifier")
+__all__ = ["predict", "preprocess", "load_classifier", "NoDigitError", "InvalidImageError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_INFERENCE:
+        return getattr(importlib.import_module(".inference", __name__), name)
+    raise AttributeError(f"module 'digitdraw' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

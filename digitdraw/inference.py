@@ -1,7 +1,8 @@
-"""Load the shipped weights once and turn 28x28 digits into calibrated probabilities."""
+"""Load the shipped weights once and turn images into calibrated digit probabilities."""
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ import numpy as np
 import torch
 
 from .model import Net, load_weights
-from .preprocessing import preprocess
+from .paths import shipped
+from .preprocessing import CANVAS_SIZE, PREPROCESSING_VERSION, preprocess
 
-WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "weights" / "digitdraw.safetensors"
+WEIGHTS_PATH = shipped("weights") / "digitdraw.safetensors"
 CLASSES = tuple(str(d) for d in range(10))
 
 
@@ -26,8 +28,8 @@ class Classifier:
 
     def __call__(self, digits: np.ndarray) -> np.ndarray:
         digits = np.asarray(digits, dtype=np.float32)
-        if digits.ndim != 3 or digits.shape[1:] != (28, 28):
-            raise ValueError(f"expected an array of shape (N, 28, 28), got {digits.shape}")
+        if digits.ndim != 3 or digits.shape[1:] != (CANVAS_SIZE, CANVAS_SIZE):
+            raise ValueError(f"expected an array of shape (N, {CANVAS_SIZE}, {CANVAS_SIZE}), got {digits.shape}")
         with torch.inference_mode():
             logits = self.model(torch.from_numpy(digits).unsqueeze(1))
             return torch.softmax(logits / self.temperature, dim=1).numpy()
@@ -36,6 +38,10 @@ class Classifier:
 @lru_cache(maxsize=4)
 def _load(path: str) -> Classifier:
     model, metadata = load_weights(path)
+    trained_on = metadata.get("preprocessing_version")
+    if trained_on is not None and trained_on != PREPROCESSING_VERSION:
+        warnings.warn(f"{path} was trained on preprocessing version {trained_on}, this is version "
+                      f"{PREPROCESSING_VERSION}: its accuracy may be lower than measured.", stacklevel=3)
     return Classifier(model, float(metadata.get("temperature", 1.0)), metadata)
 
 
@@ -44,10 +50,9 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     return _load(str(Path(path or WEIGHTS_PATH).resolve()))
 
 
-def classify(digit: np.ndarray) -> dict[str, float]:
-    """One preprocessed (28, 28) digit -> {"0": p0, ..., "9": p9} with the shipped weights."""
-    probabilities = load_classifier()(digit[None])[0]
-    return dict(zip(CLASSES, map(float, probabilities)))
+def probabilities_dict(row: np.ndarray) -> dict[str, float]:
+    """One row of 10 probabilities as {"0": p0, ..., "9": p9}."""
+    return dict(zip(CLASSES, map(float, row)))
 
 
 def predict(image: Any) -> dict[str, float]:
@@ -55,4 +60,4 @@ def predict(image: Any) -> dict[str, float]:
 
     Raises NoDigitError when there is no digit, InvalidImageError when the input can't be read.
     """
-    return classify(preprocess(image))
+    return probabilities_dict(load_classifier()(preprocess(image)[None])[0])

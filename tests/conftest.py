@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import free_port, start_app, stop
+from training import data, synth
 
-from benchmarks.common import free_port, start_app, stop  # noqa: E402
-from digitdraw import data, synth  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def draw_seven(size: int = 400, box: tuple[int, int, int, int] = (150, 100, 250, 300), width: int = 14) -> Image.Image:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
 from conftest import canvas_of
-from digitdraw import data, load_classifier, predict
+
+from digitdraw import load_classifier, predict
 from digitdraw.inference import WEIGHTS_PATH
+from training import data
 
 
 def test_weights_are_small_safetensors_with_their_provenance():

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import io
 import sys
+import time
+import urllib.request
 
 import numpy as np
 import pytest
+from conftest import canvas_of, save_png
 from gradio_client import Client, handle_file
 from PIL import Image
 
 from benchmarks.common import free_port, local_client, sketch_value, start_app, start_server, stop
-from conftest import canvas_of, save_png
-from digitdraw import synth
+from training import synth
+from training.evaluate import EVAL_PHOTOS
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +45,7 @@ def test_predict_upload_reads_photos(client, held_out_digits, tmp_path):
     digits = held_out_digits[3::12]  # one of each class
     correct = 0
     for i, digit in enumerate(digits):
-        jpeg = synth.random_photo(digit, np.random.default_rng(i), output_side=1200)
+        jpeg = synth.random_photo(digit, np.random.default_rng(i), EVAL_PHOTOS, output_side=1200)
         (tmp_path / f"p{i}.jpg").write_bytes(jpeg)
         label, _, status = client.predict(handle_file(str(tmp_path / f"p{i}.jpg")), api_name="/predict_upload")
         correct += label is not None and top_class(label) == str(digit.label)
@@ -91,10 +96,21 @@ def test_bad_files_get_a_clear_message_and_the_server_keeps_serving(client, tmp_
     assert top_class(label) == "7"
 
 
+def wait_for_text(path, text: str, timeout: float = 30) -> str:
+    """The file's content once it holds `text` (or whatever it holds when the time is up)."""
+    deadline = time.monotonic() + timeout
+    while text not in (content := path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return content
+
+
 def test_share_offline_warns_and_keeps_serving_locally(tmp_path, seven):
     port = free_port()
-    process = start_app(port, tmp_path / "share.log", "--share")
+    log = tmp_path / "share.log"
+    process = start_app(port, log, "--share")
     try:
+        # No internet here: Gradio cannot fetch its tunnel client, says so, and serves on.
+        assert "Could not create share link" in wait_for_text(log, "Could not create share link")
         path = save_png(seven, tmp_path / "seven.png")
         label, _, _ = local_client(f"http://127.0.0.1:{port}/").predict(handle_file(str(path)),
                                                                        api_name="/predict_upload")
@@ -103,7 +119,13 @@ def test_share_offline_warns_and_keeps_serving_locally(tmp_path, seven):
         stop(process)
 
 
-def test_port_from_the_environment(tmp_path):
+def test_port_and_host_from_the_environment(tmp_path):
     port = free_port()
-    process = start_server([sys.executable, "app.py"], port, tmp_path / "env.log", env={"GRADIO_SERVER_PORT": str(port)})
-    stop(process)
+    # start_server returns once the app answers on `port`: only the environment named it.
+    process = start_server([sys.executable, "app.py"], port, tmp_path / "env.log",
+                           env={"GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"})
+    try:
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+        assert f"http://127.0.0.1:{port}" in wait_for_text(tmp_path / "env.log", str(port))
+    finally:
+        stop(process)

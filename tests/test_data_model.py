@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from digitdraw import data
-from digitdraw.augment import augment, change_thickness
 from digitdraw.model import ARCHITECTURE, Net, load_weights, read_metadata, save_weights
-from digitdraw.train import fit_temperature
+from training import data
+from training.augment import augment, change_thickness
+from training.train import fit_temperature
 
 
 def write_idx(path, array: np.ndarray, code: int = 0x08) -> None:

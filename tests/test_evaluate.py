@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitdraw import synth
-from digitdraw.evaluate import Results, cut_bin, expected_calibration_error, ink_off_canvas, wilson_interval
+from training import synth
+from training.evaluate import Results, cut_bin, expected_calibration_error, ink_off_canvas, wilson_interval
 
 
 def style_at(center: tuple[float, float], size: int = 400, height: float = 200) -> synth.CanvasStyle:

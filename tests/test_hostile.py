@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.hostile import CASES, run_suite
+
+pytestmark = pytest.mark.slow
 
 
 def test_every_hostile_input_gets_a_clear_answer_and_the_server_keeps_serving(app_url, tmp_path):

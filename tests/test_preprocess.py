@@ -6,13 +6,13 @@ import io
 
 import numpy as np
 import pytest
+from conftest import draw_seven
 from PIL import Image
 from scipy import ndimage
 
-from conftest import draw_seven
 from digitdraw import InvalidImageError, NoDigitError, preprocess
 from digitdraw import preprocessing as pp
-from digitdraw import synth
+from training import synth
 
 
 def digit_extent(x: np.ndarray, threshold: float = 0.1) -> tuple[int, int]:
@@ -219,5 +219,5 @@ def test_select_digit_keeps_a_digit_in_several_strokes_and_drops_far_marks():
     ink[40:110, 60:65] = 1       # its left stroke, a separate component
     ink[108:113, 60:120] = 1     # its bar
     ink[185:190, 5:10] = 1       # a stray mark in a corner
-    mask = pp.select_digit(ink)
+    mask = pp.select_digit(ink).digit
     assert mask[50, 97] and mask[50, 62] and not mask[187, 7]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.soak import soak
+
+pytestmark = pytest.mark.slow
 
 
 def test_thirty_two_users_for_twenty_seconds(tmp_path):

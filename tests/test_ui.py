@@ -6,11 +6,19 @@ import io
 import time
 
 import numpy as np
+from conftest import canvas_of, save_png
 from gradio.components.image_editor import AcceptBlobs, EditorData
 from PIL import Image
 
-from conftest import canvas_of, save_png
-from digitdraw import ui
+from digitdraw import gradio_compat, load_classifier, ui
+
+
+def predict_sketch(values):
+    return ui.recognize_batch(load_classifier(), values, ui.DRAW_PROMPT, blank_is_empty=True)
+
+
+def predict_upload(paths):
+    return ui.recognize_batch(load_classifier(), paths, ui.UPLOAD_PROMPT, blank_is_empty=False)
 
 
 def single(outputs):
@@ -22,7 +30,7 @@ def single(outputs):
 def test_a_drawn_digit_gives_ten_probabilities_a_preview_and_a_status(held_out_digits):
     digit = held_out_digits[40]
     canvas = canvas_of(digit)
-    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": canvas}]))
+    label, preview, status = single(predict_sketch([{"background": None, "layers": [], "composite": canvas}]))
     assert set(label) == {str(d) for d in range(10)}
     assert abs(sum(label.values()) - 1) < 1e-5
     assert max(label, key=label.get) == str(digit.label)
@@ -31,35 +39,35 @@ def test_a_drawn_digit_gives_ten_probabilities_a_preview_and_a_status(held_out_d
 
 
 def test_empty_sketchpad_asks_for_a_digit():
-    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": None, "composite": None}]))
+    label, preview, status = single(predict_sketch([{"background": None, "layers": None, "composite": None}]))
     assert (label, preview, status) == (None, None, "Draw a digit")
 
 
 def test_blank_canvas_asks_for_a_digit_and_a_blank_upload_says_no_digit(tmp_path):
     white = Image.new("L", (400, 400), 255)
-    label, preview, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": white}]))
+    label, preview, status = single(predict_sketch([{"background": None, "layers": [], "composite": white}]))
     assert (label, preview, status) == (None, None, "Draw a digit")  # what a cleared sketchpad sends
-    label, _, status = single(ui.predict_upload([str(save_png(white, tmp_path / "white.png"))]))
+    label, _, status = single(predict_upload([str(save_png(white, tmp_path / "white.png"))]))
     assert label is None and status == "No digit found — the image is blank."
 
 
 def test_canvas_with_only_a_speck_says_no_digit_found():
     canvas = Image.new("L", (400, 400), 255)
     canvas.putpixel((200, 200), 0)
-    label, _, status = single(ui.predict_sketch([{"background": None, "layers": [], "composite": canvas}]))
+    label, _, status = single(predict_sketch([{"background": None, "layers": [], "composite": canvas}]))
     assert label is None and status.startswith("No digit found —")
 
 
 def test_sketchpad_value_with_missing_or_extra_keys(seven):
-    label, _, status = single(ui.predict_sketch([{"layers": []}]))
+    label, _, status = single(predict_sketch([{"layers": []}]))
     assert label is None and status.startswith("Can't read that file")
-    label, _, _ = single(ui.predict_sketch([{"composite": seven, "background": None, "layers": [], "extra": 1}]))
+    label, _, _ = single(predict_sketch([{"composite": seven, "background": None, "layers": [], "extra": 1}]))
     assert max(label, key=label.get) == "7"
 
 
 def test_upload_of_a_file(seven, tmp_path):
     path = save_png(seven, tmp_path / "seven.png")
-    label, _, status = single(ui.predict_upload([str(path)]))
+    label, _, status = single(predict_upload([str(path)]))
     assert max(label, key=label.get) == "7" and status.startswith("It's a 7")
 
 
@@ -67,19 +75,19 @@ def test_bad_files_give_clear_messages(tmp_path):
     cases = {"zero.png": b"", "text.png": b"plain text", "gif.gif": b"GIF89a\x01\x00"}
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
-        label, _, status = single(ui.predict_upload([str(tmp_path / name)]))
+        label, _, status = single(predict_upload([str(tmp_path / name)]))
         assert label is None and status.startswith("Can't read that file —"), status
 
 
 def test_animated_gif_uses_its_first_frame(seven, tmp_path):
     frames = [seven, Image.new("L", seven.size, 255)]
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    label, _, _ = single(ui.predict_upload([str(tmp_path / "anim.gif")]))
+    label, _, _ = single(predict_upload([str(tmp_path / "anim.gif")]))
     assert max(label, key=label.get) == "7"
 
 
 def test_a_batch_mixes_digits_and_problems(seven):
-    labels, previews, statuses = ui.predict_sketch([
+    labels, previews, statuses = predict_sketch([
         {"background": None, "layers": [], "composite": seven},
         {"background": None, "layers": None, "composite": None},
         {"background": None, "layers": [], "composite": seven},
@@ -102,7 +110,7 @@ def test_preview_shows_each_model_pixel_as_a_block():
 
 
 def test_drawings_the_sketchpad_uploads_and_never_claims_are_dropped(seven):
-    pad = ui.DrawingPad(type="pil", image_mode="L")
+    pad = gradio_compat.DrawingPad(type="pil", image_mode="L")
     pad.blob_storage.max_age = 0.2
     png = io.BytesIO()
     seven.save(png, format="PNG")

@@ -1,10 +1,11 @@
-"""Measure the shipped model on MNIST, on drawings and photos by held-out writers, and its speed.
+"""Measure the shipped model on MNIST and on drawings and photos by held-out writers.
 
-    python -m digitdraw.evaluate                 # full report (a few minutes on 2 cores)
-    python -m digitdraw.evaluate --quick --json report.json
+    python -m training.evaluate                 # full report (a few minutes on 2 cores)
+    python -m training.evaluate --quick --json report.json
 
 Drawn digits and photos are rendered from the pen strokes of pendigits writers 25-30 (never seen
-in training or calibration) and from USPS scans held out of training; see digitdraw/synth.py.
+in training or calibration) and from USPS scans held out of training; see training/synth.py. The
+distributions they are drawn from are pinned here, apart from training's.
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ import argparse
 import io
 import json
 import re
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
-from . import data, synth
-from .inference import load_classifier
-from .preprocessing import NoDigitError, preprocess
+from digitdraw.inference import load_classifier
+from digitdraw.preprocessing import NoDigitError, preprocess
+from training import data, synth
+
+# The test sets' distributions: pinned, so that a change to training's mix never changes them.
+EVAL_CANVAS = synth.CanvasDistribution(sizes=(280, 800), heights=(0.25, 0.9), cut=0.1, cut_margin=0.55,
+                                       max_brush=0.16, slanted=0.5, max_slant=0.35, stray=0.15)
+EVAL_PHOTOS = synth.PhotoDistribution(
+    inks=(("black", 0.35), ("blue", 0.3), ("pencil", 0.2), ("chalk", 0.15)), heights=(0.3, 0.75),
+    strokes=(0.03, 0.09), max_slant=0.2, ruled=0.3, sides=(400, 3000), sideways=0.2, qualities=(50, 92))
 
 
 @dataclass
@@ -140,7 +146,7 @@ def drawn_digits(seed: int, limit: int | None) -> Results:
     rng = np.random.default_rng(seed)
     images, labels, tags = [], [], []
     for digit in digits:
-        style = synth.random_canvas_style(rng)
+        style = EVAL_CANVAS.sample(rng)
         canvas = synth.render_canvas(digit, style, rng)
         brush = style.brush / style.height
         geometry = (
@@ -187,7 +193,7 @@ def photos(seed: int, count: int) -> Results:
         else:
             j = int(rng.integers(len(usps_ink)))
             source, label, kind = usps_ink[j], int(usps_labels[j]), "USPS scan"
-        jpeg = synth.random_photo(source, rng)
+        jpeg = synth.random_photo(source, rng, EVAL_PHOTOS)
         info = Image.open(io.BytesIO(jpeg))
         sideways = info.getexif().get(0x0112, 1) != 1
         images.append(jpeg)
@@ -204,39 +210,11 @@ def rejection_rate(seed: int, count: int) -> dict[str, float]:
         rejected = 0
         for _ in range(count):
             try:
-                preprocess(synth.random_blank(rng, kind))
+                preprocess(synth.random_blank(rng, kind, EVAL_PHOTOS))
             except NoDigitError:
                 rejected += 1
         rates[kind] = rejected / count
     return rates
-
-
-def latency_ms(make_input: Callable[[], Any], runs: int) -> tuple[float, float]:
-    """Median and 95th percentile of preprocess + model, on one CPU thread."""
-    classifier = load_classifier()
-    inputs = [make_input() for _ in range(runs)]
-    classifier(preprocess(inputs[0])[None])  # warm-up
-    times = []
-    for image in inputs:
-        start = time.perf_counter()
-        classifier(preprocess(image)[None])
-        times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times)), float(np.percentile(times, 95))
-
-
-def timing(runs: int) -> dict[str, tuple[float, float]]:
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(3)
-    pen = data.pendigits_for(data.TEST_WRITERS)
-
-    def canvas() -> Image.Image:
-        style = synth.CanvasStyle(800, 500, (400, 400), 24, 0.0, False)
-        return synth.render_canvas(pen[int(rng.integers(len(pen)))], style)
-
-    def photo() -> bytes:  # a 4000x3000 JPEG, decoded by preprocess as an upload is
-        return synth.random_photo(pen[int(rng.integers(len(pen)))], rng, output_side=4000)
-
-    return {"800x800 canvas": latency_ms(canvas, runs), "4000x3000 photo": latency_ms(photo, max(5, runs // 5))}
 
 
 # --------------------------------------------------------------------------- report
@@ -263,7 +241,7 @@ def model_card(report: dict[str, Any], metadata: dict[str, str]) -> str:
     lines = [
         f"Weights: `weights/digitdraw.safetensors`, trained {metadata.get('date')} with "
         f"`{metadata.get('command')}` (seed {metadata.get('seed')}), temperature {float(metadata.get('temperature', 1)):.3f}.",
-        "Measured by `python -m digitdraw.evaluate` on data never used in training or calibration.",
+        "Measured by `python -m training.evaluate` on data never used in training or calibration.",
         "",
         "| test set | accuracy | calibration error (ECE) |",
         "| --- | --- | --- |",
@@ -284,9 +262,7 @@ def model_card(report: dict[str, Any], metadata: dict[str, str]) -> str:
               "", "Images without a digit rejected (`NoDigitError`): "
               + ", ".join(f"{k} {pct(v)}" for k, v in report["rejection"].items()) + ".",
               "", "Per-class accuracy on drawn digits: "
-              + ", ".join(f"{d}: {pct(a)}" for d, a in enumerate(report["drawn_per_class"])) + ".",
-              "", "Latency of `preprocess` + model on one CPU thread: "
-              + "; ".join(f"{k} median {m:.1f} ms, p95 {p:.1f} ms" for k, (m, p) in report["latency_ms"].items()) + "."]
+              + ", ".join(f"{d}: {pct(a)}" for d, a in enumerate(report["drawn_per_class"])) + "."]
     return "\n".join(lines)
 
 
@@ -335,11 +311,6 @@ def main(argv: list[str] | None = None) -> None:
 
     report["rejection"] = rejection_rate(args.seed, 30 if quick else 100)
     print("\nImages without a digit rejected: " + ", ".join(f"{k} {v:.0%}" for k, v in report["rejection"].items()))
-
-    report["latency_ms"] = timing(30 if quick else 200)
-    print("\npreprocess + model, one CPU thread:")
-    for name, (median, p95) in report["latency_ms"].items():
-        print(f"  {name:18s} median {median:6.1f} ms   p95 {p95:6.1f} ms")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     if args.markdown:

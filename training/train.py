@@ -1,6 +1,6 @@
 """Train the digitdraw CNN on MNIST plus real handwriting rendered as drawings and photos.
 
-    python -m digitdraw.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
+    python -m training.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
 
 The real handwriting (tablet pen strokes of 20 writers, USPS scans) is rendered as sketchpad
 canvases and phone photos and passed through `preprocess`, exactly as the app will see it. Every
@@ -23,13 +23,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import data, synth
-from .augment import augment
-from .model import Net, save_weights
-from .preprocessing import NoDigitError, preprocess
+from digitdraw.model import MNIST_MEAN, MNIST_STD, Net, save_weights
+from digitdraw.preprocessing import CANVAS_SIZE, PREPROCESSING_VERSION, NoDigitError, preprocess
+from training import data, synth
+from training.augment import augment
 
 CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
-RENDER_VERSION = "2"  # bump when synth or preprocess change, to re-render the cached sets
+RENDER_VERSION = "3"  # bump when synth or the distributions below change, to re-render the cached sets
+
+# What training renders; evaluation pins its own (training/evaluate.py).
+TRAIN_CANVAS = synth.CanvasDistribution(sizes=(280, 800), heights=(0.25, 0.9), cut=0.1, cut_margin=0.55,
+                                        max_brush=0.16, slanted=0.5, max_slant=0.35, stray=0.15)
+TRAIN_PHOTOS = synth.PhotoDistribution(
+    inks=(("black", 0.35), ("blue", 0.3), ("pencil", 0.2), ("chalk", 0.15)), heights=(0.3, 0.75),
+    strokes=(0.03, 0.09), max_slant=0.2, ruled=0.3, sides=(400, 1199), sideways=0.2, qualities=(50, 92))
 
 
 # --------------------------------------------------------------------------- real-handwriting sets
@@ -38,9 +45,9 @@ def _render_one(job: tuple[str, object, int, int]) -> np.ndarray | None:
     kind, source, seed, index = job
     rng = np.random.default_rng([seed, index])
     if kind == "canvas":
-        image = synth.render_canvas(source, synth.random_canvas_style(rng), rng)
+        image = synth.render_canvas(source, TRAIN_CANVAS.sample(rng), rng)
     else:
-        image = synth.random_photo(source, rng, output_side=int(rng.integers(400, 1200)))
+        image = synth.random_photo(source, rng, TRAIN_PHOTOS)
     try:
         return preprocess(image)
     except NoDigitError:
@@ -49,7 +56,7 @@ def _render_one(job: tuple[str, object, int, int]) -> np.ndarray | None:
 
 def render_real_set(split: str, seed: int, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Pen-stroke canvases and photos, USPS photos of one split, preprocessed to (N, 28, 28)."""
-    cache = CACHE_DIR / f"real-{split}-seed{seed}-v{RENDER_VERSION}.npz"
+    cache = CACHE_DIR / f"real-{split}-seed{seed}-v{RENDER_VERSION}-p{PREPROCESSING_VERSION}.npz"
     if cache.exists():
         stored = np.load(cache)
         return stored["x"], stored["y"]
@@ -161,7 +168,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    command = "python -m digitdraw.train " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
@@ -206,6 +213,11 @@ def main(argv: list[str] | None = None) -> None:
         "mnist_test_accuracy": f"{test_accuracy:.4f}",
         "temperature": f"{temperature:.4f}",
         "train_writers": ",".join(map(str, data.TRAIN_WRITERS)),
+        # The input contract: what the weights expect to be given.
+        "input_size": f"{CANVAS_SIZE}x{CANVAS_SIZE}",
+        "input": "float32 in [0, 1], white digit on black, MNIST recipe (digitdraw.preprocessing)",
+        "normalization": f"mean {MNIST_MEAN}, std {MNIST_STD} (inside the model)",
+        "preprocessing_version": PREPROCESSING_VERSION,
     })
     print(f"saved {args.out}")
 

@@ -1,10 +1,13 @@
-"""Realistic test images made from real handwriting.
+"""Realistic images made from real handwriting.
 
 `render_canvas` draws tablet pen strokes the way a sketchpad delivers them (white canvas, black
 ink, no anti-aliasing, any size, brush and position). `render_photo` puts a digit (pen strokes or
 a USPS scan) on paper or a chalk board under uneven light, with ruled lines, smudges, noise, JPEG
-compression and sometimes an EXIF orientation tag. Training, evaluation, tests and benchmarks all
-draw their realistic inputs from here.
+compression and sometimes an EXIF orientation tag.
+
+What is drawn is random within a distribution (`CanvasDistribution`, `PhotoDistribution`) that
+the caller passes: training passes its own, evaluation pins its own, so changing the training mix
+never changes a test set.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from .data import PenDigit
+from training.data import PenDigit
 
 
 @dataclass(frozen=True)
@@ -31,16 +34,28 @@ class CanvasStyle:
     stray: bool
 
 
-def random_canvas_style(rng: np.random.Generator) -> CanvasStyle:
-    """Canvas 280-800 px, digit 25-90% of it anywhere (some cut at an edge), any brush."""
-    size = int(rng.integers(280, 801))
-    height = size * rng.uniform(0.25, 0.9)
-    margin = 0.5 * height * (0.55 if rng.random() < 0.1 else 1.0)  # ~10% cut at an edge
-    low, high = margin * 0.7, size - margin * 0.7
-    center = (rng.uniform(low, max(low, high)), rng.uniform(margin, max(margin, size - margin)))
-    brush = int(round(np.exp(rng.uniform(np.log(1), np.log(max(2.0, 0.16 * height))))))
-    slant = rng.uniform(-0.35, 0.35) if rng.random() < 0.5 else 0.0
-    return CanvasStyle(size, height, center, brush, slant, bool(rng.random() < 0.15))
+@dataclass(frozen=True)
+class CanvasDistribution:
+    """How random canvases are drawn: sizes, digit heights, brushes, slant, cuts and stray marks."""
+
+    sizes: tuple[int, int]  # canvas side, px
+    heights: tuple[float, float]  # digit height, share of the canvas
+    cut: float  # chance that the digit runs off an edge
+    cut_margin: float  # a cut digit's centre may come this close to the edge (share of a half-height)
+    max_brush: float  # thickest brush, share of the digit height (log-uniform from 1 px)
+    slanted: float  # chance of a slant, up to `max_slant` either way
+    max_slant: float
+    stray: float  # chance of a stray dot or flick
+
+    def sample(self, rng: np.random.Generator) -> CanvasStyle:
+        size = int(rng.integers(self.sizes[0], self.sizes[1] + 1))
+        height = size * rng.uniform(*self.heights)
+        margin = 0.5 * height * (self.cut_margin if rng.random() < self.cut else 1.0)
+        low, high = margin * 0.7, size - margin * 0.7
+        center = (rng.uniform(low, max(low, high)), rng.uniform(margin, max(margin, size - margin)))
+        brush = int(round(np.exp(rng.uniform(np.log(1), np.log(max(2.0, self.max_brush * height))))))
+        slant = rng.uniform(-self.max_slant, self.max_slant) if rng.random() < self.slanted else 0.0
+        return CanvasStyle(size, height, center, brush, slant, bool(rng.random() < self.stray))
 
 
 def _place_strokes(digit: PenDigit, height: float, center: tuple[float, float], slant: float) -> list[np.ndarray]:
@@ -123,7 +138,6 @@ def mnist_as_drawing(image28: np.ndarray, size: int = 280) -> Image.Image:
 
 # --------------------------------------------------------------------------- photos
 
-PHOTO_INKS = ("black", "blue", "pencil", "chalk")
 _INK_RGB = {"black": (0.08, 0.08, 0.1), "blue": (0.1, 0.18, 0.55), "pencil": (0.3, 0.3, 0.32),
             "chalk": (0.92, 0.92, 0.9)}
 
@@ -150,29 +164,49 @@ def usps_ink_map(ink16: np.ndarray, size: tuple[int, int], height: float, center
     return np.clip(canvas, 0, 1)
 
 
-def random_photo_layout(rng: np.random.Generator) -> tuple[tuple[int, int], float, tuple[float, float]]:
-    """Generation size (w, h) at most 640 px, a digit height and centre inside it."""
-    long_side = 640
-    short_side = 480
+@dataclass(frozen=True)
+class PhotoDistribution:
+    """How random photos are made: ink, digit size and stroke, ruled lines, light, size, JPEG."""
+
+    inks: tuple[tuple[str, float], ...]  # (ink, chance): black, blue, pencil or chalk
+    heights: tuple[float, float]  # digit height, share of the photo's short side
+    strokes: tuple[float, float]  # pen width, share of the digit height
+    max_slant: float
+    ruled: float  # chance of ruled lines (never on a chalk board)
+    sides: tuple[int, int]  # long side of the JPEG, px
+    sideways: float  # chance of being stored sideways with an EXIF orientation tag
+    qualities: tuple[int, int]  # JPEG quality
+
+    def ink_kind(self, rng: np.random.Generator) -> str:
+        names, weights = zip(*self.inks)
+        return str(rng.choice(names, p=weights))
+
+
+GENERATION_SIZE = (640, 480)  # photos are made at this size (w, h), then scaled to their side
+
+
+def random_photo_layout(rng: np.random.Generator, dist: PhotoDistribution) -> tuple[tuple[int, int], float, tuple[float, float]]:
+    """Generation size (w, h), a digit height and a centre that keeps the digit inside."""
+    long_side, short_side = GENERATION_SIZE
     size = (long_side, short_side) if rng.random() < 0.5 else (short_side, long_side)
-    height = min(size) * rng.uniform(0.3, 0.75)
+    height = min(size) * rng.uniform(*dist.heights)
     cx = rng.uniform(0.5 * height, size[0] - 0.5 * height)
     cy = rng.uniform(0.55 * height, size[1] - 0.55 * height)
     return size, height, (cx, cy)
 
 
-def render_photo(ink: np.ndarray | None, rng: np.random.Generator, ink_kind: str | None = None,
-                 ruled: bool | None = None, output_side: int | None = None) -> bytes:
+def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDistribution,
+                 ink_kind: str | None = None, ruled: bool | None = None, output_side: int | None = None) -> bytes:
     """A JPEG photo of paper (or a chalk board) with `ink` (an ink map, or None for no digit) on it.
 
-    Uneven light and shadow, smudges, noise, optional ruled lines, a small rotation, upscaled to
-    `output_side` px (400-3000 when None), and in one of five cases stored sideways with an EXIF
+    Uneven light and shadow, smudges, noise, optional ruled lines, a small rotation, scaled to
+    `output_side` px (drawn from `dist` when None), and sometimes stored sideways with an EXIF
     orientation tag.
     """
-    h, w = (480, 640) if ink is None else ink.shape
+    h, w = (GENERATION_SIZE[1], GENERATION_SIZE[0]) if ink is None else ink.shape
     ink = np.zeros((h, w), np.float32) if ink is None else ink
-    ink_kind = ink_kind or str(rng.choice(PHOTO_INKS, p=[0.35, 0.3, 0.2, 0.15]))
-    ruled = (ink_kind != "chalk" and rng.random() < 0.3) if ruled is None else ruled
+    ink_kind = ink_kind or dist.ink_kind(rng)
+    ruled = (ink_kind != "chalk" and rng.random() < dist.ruled) if ruled is None else ruled
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
 
     if ink_kind == "pencil" or ink_kind == "chalk":  # grainy strokes
@@ -212,36 +246,37 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, ink_kind: str
     rgb += rng.normal(0, rng.uniform(0.005, 0.03), rgb.shape).astype(np.float32)
 
     image = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8), "RGB")
-    side = output_side or int(rng.integers(400, 3001))
+    side = output_side or int(rng.integers(dist.sides[0], dist.sides[1] + 1))
     scale = side / max(w, h)
     image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
     exif = Image.Exif()
-    if rng.random() < 0.2:  # stored sideways; the tag says how to turn it upright
+    if rng.random() < dist.sideways:  # stored sideways; the tag says how to turn it upright
         sideways = int(rng.choice([6, 8]))
         image = image.transpose(Image.Transpose.ROTATE_90 if sideways == 6 else Image.Transpose.ROTATE_270)
         exif[0x0112] = sideways
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=int(rng.integers(50, 93)), exif=exif)
+    image.save(buffer, "JPEG", quality=int(rng.integers(dist.qualities[0], dist.qualities[1] + 1)), exif=exif)
     return buffer.getvalue()
 
 
-def random_photo(source: PenDigit | np.ndarray, rng: np.random.Generator, output_side: int | None = None) -> bytes:
+def random_photo(source: PenDigit | np.ndarray, rng: np.random.Generator, dist: PhotoDistribution,
+                 output_side: int | None = None) -> bytes:
     """A photo-like JPEG of a pen-stroke digit or a USPS scan (16x16 ink map)."""
-    size, height, center = random_photo_layout(rng)
+    size, height, center = random_photo_layout(rng, dist)
     if isinstance(source, PenDigit):
-        width = max(1, int(round(height * rng.uniform(0.03, 0.09))))
-        ink = stroke_ink_map(source, size, height, center, width, slant=rng.uniform(-0.2, 0.2))
+        width = max(1, int(round(height * rng.uniform(*dist.strokes))))
+        ink = stroke_ink_map(source, size, height, center, width, slant=rng.uniform(-dist.max_slant, dist.max_slant))
     else:
         ink = usps_ink_map(source, size, height, center)
-    return render_photo(ink, rng, output_side=output_side)
+    return render_photo(ink, rng, dist, output_side=output_side)
 
 
-def random_blank(rng: np.random.Generator, kind: str) -> Image.Image | bytes:
-    """An image with no digit: 'canvas' (empty), 'paper' (photo of an empty page) or 'noise'."""
+def random_blank(rng: np.random.Generator, kind: str, photos: PhotoDistribution) -> Image.Image | bytes:
+    """An image with no digit: 'canvas' (empty), 'paper' (a photo of an empty page) or 'noise'."""
     if kind == "canvas":
         return Image.new("L", (int(rng.integers(280, 801)),) * 2, 255)
     if kind == "paper":
-        return render_photo(None, rng)
+        return render_photo(None, rng, photos)
     if kind == "noise":
         size = (int(rng.integers(64, 800)), int(rng.integers(64, 800)))
         if rng.random() < 0.5:

@@ -1,6 +1,6 @@
 """Write the app's examples: a few real MNIST test digits and photo-like images of held-out writers.
 
-    python scripts/make_examples.py
+    python -m training.make_examples
 """
 
 from pathlib import Path
@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitdraw import data, synth
+from training import data, synth
+from training.evaluate import EVAL_PHOTOS
 
 OUT = Path(__file__).resolve().parent.parent / "examples"
 MNIST_TEST_INDICES = (0, 1, 2, 3, 4, 8, 11, 18)  # digits 7 2 1 0 4 5 6 3
@@ -24,9 +25,9 @@ def main() -> None:
     for ink, ruled, index in PHOTOS:
         rng = np.random.default_rng(index)
         digit = pen[index]
-        size, height, center = synth.random_photo_layout(rng)
+        size, height, center = synth.random_photo_layout(rng, EVAL_PHOTOS)
         strokes = synth.stroke_ink_map(digit, size, height, center, max(2, int(height * 0.05)))
-        jpeg = synth.render_photo(strokes, rng, ink_kind=ink, ruled=ruled, output_side=900)
+        jpeg = synth.render_photo(strokes, rng, EVAL_PHOTOS, ink_kind=ink, ruled=ruled, output_side=900)
         (OUT / f"photo-{ink}-digit-{digit.label}.jpg").write_bytes(jpeg)
 
 

@@ -1,0 +1,75 @@
+"""The `digitdraw` command.
+
+    digitdraw predict FILE...           # name, digit and confidence of each file
+    digitdraw predict --json FILE...    # one JSON object a line, with all ten probabilities
+    digitdraw serve [--share] [--host HOST] [--port PORT]
+
+`predict` reads every file it can; a file it cannot read, or that holds no digit, is reported
+on stderr and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from .preprocessing import InvalidImageError, NoDigitError, preprocess
+from .serving import add_server_arguments
+
+
+def predict_files(paths: list[str], as_json: bool) -> int:
+    """Print one line per readable file; return the exit status (1 if any file failed)."""
+    from .inference import load_classifier, probabilities_dict
+
+    digits, readable, status = [], [], 0
+    for path in paths:
+        try:
+            digits.append(preprocess(path))
+            readable.append(path)
+        except (InvalidImageError, NoDigitError) as e:
+            print(f"{path}: {e}", file=sys.stderr)
+            status = 1
+    if not digits:
+        return status
+    for path, row in zip(readable, load_classifier()(np.stack(digits))):
+        best = int(row.argmax())
+        if as_json:
+            print(json.dumps({"file": path, "digit": str(best), "confidence": round(float(row[best]), 6),
+                              "probabilities": {k: round(v, 6) for k, v in probabilities_dict(row).items()}}))
+        else:
+            print(f"{path}\t{best}\t{row[best]:.1%}")
+    return status
+
+
+def serve(host: str, port: int, share: bool) -> None:
+    from . import serving
+    from .inference import load_classifier
+    from .ui import build_ui
+
+    serving.configure_process()
+    serving.launch(build_ui(load_classifier()), host, port, share)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="digitdraw", description="Read handwritten digits in images.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser("predict", help="print the digit in each image file")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="image files (PNG, JPEG, ...)")
+    predict.add_argument("--json", action="store_true", help="one JSON object a line, with all ten probabilities")
+    add_server_arguments(commands.add_parser("serve", help="run the app in the browser"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.command == "predict":
+        return predict_files(args.files, args.json)
+    serve(args.host, args.port, args.share)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
