@@ -1,6 +1,7 @@
 # make run        - create .venv, install digitdraw (editable), serve http://127.0.0.1:7860
 # make test       - also install the test tools and Debian's chromium, then run every test
 # make test-fast  - the edit loop: everything but the browser and server tests (under a minute)
+# make lint       - ruff
 # make train / make evaluate / make bench - reproduce the weights and the published numbers
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast train evaluate bench
+.PHONY: run test test-fast lint train evaluate bench
 
 run: $(VENV)/.runtime
 	$(PY) app.py $(ARGS)
@@ -19,6 +20,9 @@ test: $(VENV)/.dev $(CHROMIUM)
 
 test-fast: $(VENV)/.dev
 	$(PY) -m pytest -rs -m "not browser and not slow"
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
 
 train: $(VENV)/.dev
 	$(PY) -m training.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 from gradio_client import Client, handle_file
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from training import data, synth
+
+ROOT = Path(__file__).resolve().parent.parent
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -34,8 +34,8 @@ def make_inputs(kind: str, runs: int, rng: np.random.Generator) -> list:
         return [images[i] for i in rng.integers(0, len(images), runs)]
     if kind.endswith("canvas"):
         size = int(kind.split("x")[0])
-        return [synth.render_canvas(digit(), synth.CanvasStyle(size, 0.6 * size, (size / 2, size / 2), max(4, size // 30), 0, False))
-                for _ in range(runs)]
+        style = synth.CanvasStyle(size, 0.6 * size, (size / 2, size / 2), max(4, size // 30), 0, False)
+        return [synth.render_canvas(digit(), style) for _ in range(runs)]
     photos = [synth.random_photo(digit(), rng, EVAL_PHOTOS, output_side=4000) for _ in range(min(runs, 10))]
     return [photos[i % len(photos)] for i in range(runs)]  # JPEG bytes, as an upload arrives
 

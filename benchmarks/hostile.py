@@ -1,7 +1,9 @@
 """Hostile input, sent through the real API of a running app: every case gets a clear status or a
 result, never a traceback or a hang, and the server still answers a normal request afterwards.
 
-    python -m benchmarks.hostile [--url http://127.0.0.1:7860/] [--json artifacts/hostile.json]   # starts its own app without --url
+    python -m benchmarks.hostile [--url http://127.0.0.1:7860/] [--json artifacts/hostile.json]
+
+Without --url it starts its own app.
 """
 
 from __future__ import annotations

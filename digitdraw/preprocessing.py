@@ -30,7 +30,7 @@ from scipy import ndimage
 
 # Bump when a change here changes what the model is given: weights record the version they were
 # trained with, and the app warns when the two differ.
-PREPROCESSING_VERSION = "1"
+PREPROCESSING_VERSION = "2"
 
 # The MNIST recipe: digit box and canvas.
 BOX_SIZE = 20
@@ -85,8 +85,9 @@ FLOOR_SIGMAS, FLOOR_SHARE = 3, 0.25
 
 # A pixel is ink for the masks when its strength is over this (a fifth of full ink).
 INK_THRESHOLD = 0.2
-# A ruled line crosses at least 85% of the image, straight for 70% of it; shorter images have none.
-RULE_SPAN, RULE_STRAIGHT, RULE_MIN_LENGTH = 0.85, 0.7, 20
+# A ruled line spans at least 85% of the image, in one run over 70% of it once gaps up to 3% of
+# the width are bridged (a thin line shrunk to half a pixel breaks up); narrower images have none.
+RULE_SPAN, RULE_STRAIGHT, RULE_GAP, RULE_MIN_LENGTH = 0.85, 0.7, 0.03, 20
 # Lines are looked for at tilts up to 6 degrees (photos are seldom straighter), in 1-degree steps.
 RULE_MAX_TILT, RULE_TILT_STEP = 6, 1
 # A line is at most 5 px or 4% of the image thick: inside a fat stroke every row is a "run".
@@ -430,36 +431,40 @@ def _tilted_rows(shape: tuple[int, int], degrees: float) -> np.ndarray:
     return np.arange(h)[:, None] + rise[None, :]
 
 
-def _straight_runs(mask: np.ndarray) -> list[np.ndarray]:
-    """Masks of the straight, near-horizontal runs that cross RULE_SPAN of the image's width."""
-    h, w = mask.shape
-    length = int(RULE_STRAIGHT * w)
-    box = bounding_box(mask)
-    if length < RULE_MIN_LENGTH or box is None or box[1].stop - box[1].start < RULE_SPAN * w:
+def _straight_runs(ink: np.ndarray) -> list[np.ndarray]:
+    """Masks of the straight, near-horizontal lines that cross the image's width.
+
+    A line is a band of rows, at the tilt that concentrates the ink most, in which any ink (even
+    fainter than a mark) runs straight across (RULE_SPAN, RULE_STRAIGHT, RULE_GAP), and which is
+    at most RULE_THICKNESS thick.
+    """
+    h, w = ink.shape
+    faint = ink > 0
+    box = bounding_box(faint)
+    if w < RULE_MIN_LENGTH or box is None or box[1].stop - box[1].start < RULE_SPAN * w:
         return []  # nothing spans the image, so there is no ruled line
-    padded = np.pad(mask, ((h, h), (0, 0)))  # room for the shear
+    padded = np.pad(faint, ((h, h), (0, 0)))  # room for the shear
 
     def sheared(degrees: float) -> np.ndarray:
-        return padded[np.clip(_tilted_rows(mask.shape, degrees) + h, 0, 3 * h - 1), np.arange(w)]
+        return padded[np.clip(_tilted_rows(ink.shape, degrees) + h, 0, 3 * h - 1), np.arange(w)]
 
-    # The tilt at which rows hold the most concentrated ink: lines then fall on single rows.
     tilts = np.arange(-RULE_MAX_TILT, RULE_MAX_TILT + RULE_TILT_STEP, RULE_TILT_STEP)
     tilt = max(tilts, key=lambda t: float(np.square(sheared(t).sum(axis=1, dtype=np.int64)).sum()))
-    level = sheared(tilt)
-    slack = ndimage.maximum_filter1d(level, 3, axis=0)  # a line may still wander by a pixel
-    runs = ndimage.maximum_filter1d(ndimage.minimum_filter1d(slack, length, axis=1), length, axis=1)
-    labels, count = ndimage.label(runs)
+    level = ndimage.maximum_filter1d(sheared(tilt), 3, axis=0)  # a line may still wander by a pixel
+    gap = max(1, int(RULE_GAP * w))
+    bridged = ndimage.minimum_filter1d(ndimage.maximum_filter1d(level, gap, axis=1), gap, axis=1)
+    straight = ndimage.minimum_filter1d(bridged, int(RULE_STRAIGHT * w), axis=1).any(axis=1)
+    first, last = level.argmax(axis=1), w - 1 - level[:, ::-1].argmax(axis=1)
+    covered = straight & (last - first + 1 >= RULE_SPAN * w)
+    bands, count = ndimage.label(covered)
+    rows = _tilted_rows(ink.shape, -tilt)  # the sheared row each pixel lands in
     found = []
-    rows = _tilted_rows(mask.shape, tilt)
-    for index, region in enumerate(ndimage.find_objects(labels), start=1):
-        thick = (labels[region] == index).sum() / max(region[1].stop - region[1].start, 1) - 2  # less the slack
-        if region[1].stop - region[1].start >= RULE_SPAN * w and thick <= max(RULE_THICKNESS, RULE_THICKNESS_SHARE * h):
-            line = labels == index
-            back = np.zeros_like(mask)
-            inside = (rows >= 0) & (rows < h)
-            back[rows[inside], np.nonzero(inside)[1]] = line[inside]
-            found.append(ndimage.binary_dilation(back, iterations=1) & mask)
-    return found
+    for band in ndimage.find_objects(bands):
+        if band[0].stop - band[0].start - 2 > max(RULE_THICKNESS, RULE_THICKNESS_SHARE * h):  # less the slack
+            continue  # inside a fat stroke every row is covered
+        inside = (rows >= band[0].start) & (rows < band[0].stop)
+        found.append(ndimage.binary_dilation(inside, iterations=1) & (ink > INK_THRESHOLD))
+    return [line for line in found if line.any()]
 
 
 def _is_paper_line(line: np.ndarray, rest: np.ndarray, ink: np.ndarray, count: int) -> bool:
@@ -471,25 +476,24 @@ def _is_paper_line(line: np.ndarray, rest: np.ndarray, ink: np.ndarray, count: i
     return paler or thickness < RULE_THINNER * stroke_width(rest)
 
 
-def _unlined(marks: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """The ruled lines along the rows of `marks`, without the pixels where they cross a stroke."""
-    runs = _straight_runs(marks)
-    if not runs:
-        return np.zeros_like(marks)
-    every = np.logical_or.reduce(runs)
-    rest = marks & ~every
-    lines = np.logical_or.reduce([run for run in runs if _is_paper_line(run, rest, ink, len(runs))] or [every & False])
-    if not lines.any():
-        return lines
-    # Where a stroke crosses a line, ink continues just above or below it: keep those pixels.
-    thickness = int(np.ceil(lines.sum() / max(lines.any(axis=0).sum(), 1)))
-    reach = ndimage.binary_dilation(rest, structure=np.ones((2 * thickness + 3, 1), bool))
-    return lines & ~reach
-
-
 def ruled_lines(marks: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Ruled or squared paper's lines through the marks (both directions), as a mask to drop."""
-    return _unlined(marks, ink) | _unlined(marks.T, ink.T).T
+    """Ruled or squared paper's lines through the marks, as a mask of the pixels to drop.
+
+    Lines are found along the rows and along the columns. Where a stroke of the digit crosses a
+    line, or runs inside it for a while, the digit's ink lies within the line's thickness of the
+    line's pixels: those that join it stay.
+    """
+    across, down = _straight_runs(ink), [run.T for run in _straight_runs(ink.T)]
+    if not across and not down:
+        return np.zeros_like(marks)
+    rest = marks & ~np.logical_or.reduce(across + down)  # the digit's ink, and whatever else is not a line
+    paper = [run for runs in (across, down) for run in runs if _is_paper_line(run, rest, ink, len(runs))]
+    if not paper:
+        return np.zeros_like(marks)
+    thickness = max(run.sum() / max(int(run.any(axis=0).sum()), int(run.any(axis=1).sum()), 1) for run in paper)
+    lines = np.logical_or.reduce(paper)
+    near = lines & ndimage.maximum_filter(rest, size=2 * int(np.ceil(thickness)) + 3)
+    return lines & ~ndimage.binary_propagation(rest, structure=np.ones((3, 3), bool), mask=rest | near)
 
 
 @dataclass

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import canvas_of
 
+from conftest import canvas_of
 from digitdraw import load_classifier, predict
 from digitdraw.inference import WEIGHTS_PATH
 from training import data

@@ -9,11 +9,11 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import canvas_of, save_png
 from gradio_client import Client, handle_file
 from PIL import Image
 
 from benchmarks.common import free_port, local_client, sketch_value, start_app, start_server, stop
+from conftest import canvas_of, save_png
 from training import synth
 from training.evaluate import EVAL_PHOTOS
 

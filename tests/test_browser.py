@@ -10,10 +10,10 @@ import os
 import time
 
 import pytest
-from conftest import ROOT
 from playwright.sync_api import Page, sync_playwright
 
 from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, screen_points
+from conftest import ROOT
 from training.data import PenDigit
 
 pytestmark = pytest.mark.browser

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gzip
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import ROOT
 from digitdraw.model import ARCHITECTURE, Net, load_weights, read_metadata, save_weights
+from digitdraw.preprocessing import PREPROCESSING_VERSION
 from training import data
 from training.augment import augment, change_thickness
 from training.train import fit_temperature
@@ -141,3 +145,15 @@ def test_temperature_scaling_recovers_a_known_temperature():
     true_logits = torch.randn(4000, 10) * 3
     labels = torch.distributions.Categorical(logits=true_logits).sample()
     assert fit_temperature(true_logits * 2.5, labels) == pytest.approx(2.5, rel=0.1)
+
+
+def test_training_runs_end_to_end_and_records_how_to_reproduce_it(tmp_path):
+    out = tmp_path / "w.safetensors"
+    result = subprocess.run([sys.executable, "-m", "training.train", "--dry-run", "--epochs", "1", "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    model, metadata = load_weights(out)
+    assert metadata["command"] == f"python -m training.train --dry-run --epochs 1 --out {out}"
+    assert metadata["preprocessing_version"] == PREPROCESSING_VERSION
+    assert metadata["input_size"] == "28x28"
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)

@@ -6,13 +6,14 @@ import io
 
 import numpy as np
 import pytest
-from conftest import draw_seven
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from conftest import draw_seven
 from digitdraw import InvalidImageError, NoDigitError, preprocess
 from digitdraw import preprocessing as pp
-from training import synth
+from training import data, synth
+from training.evaluate import EVAL_SCANS
 
 
 def digit_extent(x: np.ndarray, threshold: float = 0.1) -> tuple[int, int]:
@@ -221,3 +222,91 @@ def test_select_digit_keeps_a_digit_in_several_strokes_and_drops_far_marks():
     ink[185:190, 5:10] = 1       # a stray mark in a corner
     mask = pp.select_digit(ink).digit
     assert mask[50, 97] and mask[50, 62] and not mask[187, 7]
+
+
+# --------------------------------------------------------------------------- whatever the margin
+
+# Mean absolute difference between two 28x28 results that show the same digit: resampling at
+# different working sizes alone leaves up to ~0.05 (median 0.01); two different digits of the
+# same class differ by 0.15-0.3.
+SAME_DIGIT = 0.06
+
+
+def drawn(digit, brush: int) -> Image.Image:
+    return synth.render_canvas(digit, synth.CanvasStyle(400, 240, (200, 200), brush, 0.0, False))
+
+
+def distance(a, b) -> float:
+    return float(np.abs(preprocess(a) - preprocess(b)).mean())
+
+
+@pytest.mark.parametrize("brush", [4, 16, 48], ids=["hairline", "pen", "fat marker"])
+@pytest.mark.parametrize("polarity", [lambda c: c, synth.as_inverted], ids=["black on white", "white on black"])
+def test_a_digit_cropped_to_its_ink_gives_the_same_28x28_as_with_a_wide_margin(held_out_digits, brush, polarity):
+    for digit in held_out_digits[::12]:  # one of each class
+        canvas = drawn(digit, brush)
+        tight, wide = polarity(synth.crop_around(canvas, 0.0)), polarity(synth.crop_around(canvas, 0.3))
+        assert distance(tight, wide) < SAME_DIGIT, digit.label
+
+
+@pytest.mark.parametrize("side", [28, 100, 2000])
+def test_a_fat_marker_zero_that_fills_the_frame_is_found_whole(side):
+    image = Image.new("L", (side, side), 255)
+    ImageDraw.Draw(image).ellipse((0, 0, side - 1, side - 1), outline=0, width=max(2, side // 5))  # touches all sides
+    x = preprocess(image)  # a closing 15% wide took such strokes for paper: arcs, or "no digit"
+    ring = np.zeros((28, 28), bool)
+    ring[4:24, 4:24] = True
+    assert x[~ring].max() < 0.1 and x[13:15, 13:15].max() < 0.1  # a ring: nothing outside, a hole inside
+    assert (x[4:24, 4:24] > 0.5).sum() > 150  # the whole ring, not an arc
+
+
+def scan_of(ink16: np.ndarray, margin: float, light_ink: bool) -> bytes:
+    return synth.render_scan(ink16, np.random.default_rng(0), EVAL_SCANS, margin=margin, light_ink=light_ink)
+
+
+@pytest.mark.parametrize("light_ink", [False, True], ids=["dark ink", "light ink"])
+def test_a_scan_cropped_to_its_ink_gives_the_same_28x28_as_with_a_wide_margin(light_ink):
+    ink, _ = data.load_usps()
+    for row in range(6000, 6010):  # held-out scans
+        assert distance(scan_of(ink[row], 0.0, light_ink), scan_of(ink[row], 0.3, light_ink)) < SAME_DIGIT, row
+
+
+def test_a_digit_touching_one_edge_keeps_the_touching_stroke():
+    seven = draw_seven(400, (150, 100, 250, 300), width=20)
+    touching = seven.crop((100, 90, 300, 320))  # the bar is flush with the top edge
+    touching = touching.crop((0, 10, 200, 230))
+    x = preprocess(touching)
+    assert distance(touching, synth.crop_around(seven, 0.3)) < SAME_DIGIT
+    top = np.flatnonzero((x > 0.5).any(axis=1))[0]
+    assert (x[top] > 0.5).sum() >= 10  # the bar is there: a run half the digit's height wide
+
+
+@pytest.mark.parametrize("tilt", [0, 3])
+@pytest.mark.parametrize("paper", ["ruled", "squared"])
+def test_ruled_and_squared_lines_through_a_digit_are_removed_without_cutting_it(tilt, paper):
+    seven = draw_seven(400, (150, 60, 250, 340), width=12)
+    lined = np.asarray(seven).copy()
+    for y in range(25, 400, 45):
+        lined[y: y + 2, :] = np.minimum(lined[y: y + 2, :], 120)  # grey lines, thinner and paler than the pen
+    if paper == "squared":
+        for x in range(20, 400, 45):
+            lined[:, x: x + 2] = np.minimum(lined[:, x: x + 2], 120)
+    lined = Image.fromarray(lined).rotate(tilt, fillcolor=255)
+    plain = seven.rotate(tilt, fillcolor=255)
+    trace = pp.trace(lined)
+    digit = trace.selection.digit
+    assert ndimage.label(digit, structure=np.ones((3, 3)))[1] == 1  # the lines crossing the stem did not cut it
+    assert trace.selection.lines.sum() > 0
+    assert np.abs(trace.result - preprocess(plain)).mean() < SAME_DIGIT
+
+
+@pytest.mark.parametrize("bar", ["top", "bottom"])
+def test_a_digits_own_straight_stroke_across_a_tight_crop_is_not_a_ruled_line(bar):
+    image = Image.new("L", (120, 200), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(60, 0), (60, 199)], fill=0, width=14)  # a 1 with a foot, or a 7-like bar at the top
+    y = 7 if bar == "top" else 192
+    draw.line([(0, y), (119, y)], fill=0, width=14)
+    selection = pp.trace(image).selection
+    assert selection.lines.sum() == 0
+    assert selection.digit.sum() == selection.marks.sum()

@@ -6,10 +6,10 @@ import io
 import time
 
 import numpy as np
-from conftest import canvas_of, save_png
 from gradio.components.image_editor import AcceptBlobs, EditorData
 from PIL import Image
 
+from conftest import canvas_of, save_png
 from digitdraw import gradio_compat, load_classifier, ui
 
 

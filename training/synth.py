@@ -1,24 +1,29 @@
 """Realistic images made from real handwriting.
 
 `render_canvas` draws tablet pen strokes the way a sketchpad delivers them (white canvas, black
-ink, no anti-aliasing, any size, brush and position). `render_photo` puts a digit (pen strokes or
-a USPS scan) on paper or a chalk board under uneven light, with ruled lines, smudges, noise, JPEG
-compression and sometimes an EXIF orientation tag.
+ink, no anti-aliasing, any size, brush and position); `crop_around` crops one tight, as a
+screenshot would. `render_photo` puts a digit (pen strokes or a USPS scan) on plain, ruled or
+squared paper or a chalk board under uneven light, with smudges, noise, JPEG compression,
+sometimes cropped around the digit and sometimes with an EXIF orientation tag. `render_scan`
+cuts a USPS digit from a form, in either polarity, with a small margin.
 
-What is drawn is random within a distribution (`CanvasDistribution`, `PhotoDistribution`) that
-the caller passes: training passes its own, evaluation pins its own, so changing the training mix
-never changes a test set.
+What is drawn is random within a distribution (`CanvasDistribution`, `PhotoDistribution`,
+`ScanDistribution`) that the caller passes: training passes its own, evaluation pins its own, so
+changing the training mix never changes a test set.
 """
 
 from __future__ import annotations
 
 import io
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from digitdraw.preprocessing import NoDigitError, preprocess
 from training.data import PenDigit
 
 
@@ -136,10 +141,27 @@ def mnist_as_drawing(image28: np.ndarray, size: int = 280) -> Image.Image:
     return big
 
 
+def crop_around(image: Image.Image, margin: float, background: int = 255) -> Image.Image:
+    """A canvas (mode L) cropped to its ink, plus `margin` of the ink's long side on every side.
+
+    Beyond the canvas the crop is filled with the background, as a screenshot tool would.
+    """
+    ink = np.asarray(image) != background
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    pad = int(round(margin * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)))
+    box = (int(cols[0]) - pad, int(rows[0]) - pad, int(cols[-1]) + 1 + pad, int(rows[-1]) + 1 + pad)
+    out = Image.new("L", (box[2] - box[0], box[3] - box[1]), background)
+    out.paste(image.crop((max(box[0], 0), max(box[1], 0), min(box[2], image.width), min(box[3], image.height))),
+              (max(-box[0], 0), max(-box[1], 0)))
+    return out
+
+
 # --------------------------------------------------------------------------- photos
 
 _INK_RGB = {"black": (0.08, 0.08, 0.1), "blue": (0.1, 0.18, 0.55), "pencil": (0.3, 0.3, 0.32),
             "chalk": (0.92, 0.92, 0.9)}
+# Printed lines: light blue, grey, green and red, as on school pads and graph paper.
+_LINE_RGB = ((0.55, 0.7, 0.9), (0.6, 0.6, 0.62), (0.6, 0.8, 0.65), (0.9, 0.55, 0.55))
 
 
 def stroke_ink_map(digit: PenDigit, size: tuple[int, int], height: float, center: tuple[float, float],
@@ -164,22 +186,27 @@ def usps_ink_map(ink16: np.ndarray, size: tuple[int, int], height: float, center
     return np.clip(canvas, 0, 1)
 
 
+def pick(choices: tuple[tuple[str, float], ...], rng: np.random.Generator) -> str:
+    """One name from (name, chance) pairs."""
+    names, weights = zip(*choices)
+    return str(rng.choice(names, p=weights))
+
+
 @dataclass(frozen=True)
 class PhotoDistribution:
-    """How random photos are made: ink, digit size and stroke, ruled lines, light, size, JPEG."""
+    """How random photos are made: ink, paper, digit size and stroke, crop, light, size, JPEG."""
 
-    inks: tuple[tuple[str, float], ...]  # (ink, chance): black, blue, pencil or chalk
+    inks: tuple[tuple[str, float], ...]  # (ink, chance): black, blue, pencil or chalk (on a board)
+    papers: tuple[tuple[str, float], ...]  # (paper, chance): plain, ruled or squared; boards are plain
     heights: tuple[float, float]  # digit height, share of the photo's short side
     strokes: tuple[float, float]  # pen width, share of the digit height
     max_slant: float
-    ruled: float  # chance of ruled lines (never on a chalk board)
-    sides: tuple[int, int]  # long side of the JPEG, px
+    cropped: float  # chance that the photo is cropped around the digit, as people crop before uploading
+    margins: tuple[float, float]  # a crop's margin on each side, share of the digit's long side
+    flush: float  # chance that one side of a crop cuts the digit's edge (it touches the border)
+    sides: tuple[int, int]  # long side of the JPEG, px (of a crop: up to this, down to 48)
     sideways: float  # chance of being stored sideways with an EXIF orientation tag
     qualities: tuple[int, int]  # JPEG quality
-
-    def ink_kind(self, rng: np.random.Generator) -> str:
-        names, weights = zip(*self.inks)
-        return str(rng.choice(names, p=weights))
 
 
 GENERATION_SIZE = (640, 480)  # photos are made at this size (w, h), then scaled to their side
@@ -195,40 +222,65 @@ def random_photo_layout(rng: np.random.Generator, dist: PhotoDistribution) -> tu
     return size, height, (cx, cy)
 
 
+def _paper_lines(kind: str, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Line coverage in [0, 1] of ruled (rows) or squared (rows and columns) paper."""
+    spacing = rng.uniform(0.06, 0.1) * h if kind == "ruled" else rng.uniform(0.04, 0.07) * h
+    half_width = rng.uniform(0.35, 0.8)  # lines 0.7-1.6 px wide
+
+    def lines(n: int) -> np.ndarray:
+        offset = rng.uniform(0, spacing)
+        return (np.abs(((np.arange(n) - offset) % spacing) - spacing / 2) > spacing / 2 - half_width).astype(np.float32)
+
+    cover = np.repeat(lines(h)[:, None], w, axis=1)
+    if kind == "squared":
+        cover = np.maximum(cover, np.repeat(lines(w)[None, :], h, axis=0))
+    return cover * rng.uniform(0.25, 0.6)
+
+
+def _crop_box(ink: np.ndarray, rng: np.random.Generator, dist: PhotoDistribution,
+              margin: float | None) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) around the digit: `margin` on every side, or drawn from `dist`."""
+    rows, cols = np.flatnonzero((ink > 0.3).any(axis=1)), np.flatnonzero((ink > 0.3).any(axis=0))
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    sides = [margin] * 4 if margin is not None else list(rng.uniform(*dist.margins, 4))
+    if margin is None and rng.random() < dist.flush:
+        sides[int(rng.integers(4))] = rng.uniform(-0.03, 0)  # flush, or cutting a sliver off
+    top, bottom, left, right = (int(round(m * extent)) for m in sides)
+    h, w = ink.shape
+    return (max(rows[0] - top, 0), min(rows[-1] + 1 + bottom, h), max(cols[0] - left, 0), min(cols[-1] + 1 + right, w))
+
+
 def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDistribution,
-                 ink_kind: str | None = None, ruled: bool | None = None, output_side: int | None = None) -> bytes:
+                 ink_kind: str | None = None, paper: str | None = None, margin: float | None = None,
+                 output_side: int | None = None) -> bytes:
     """A JPEG photo of paper (or a chalk board) with `ink` (an ink map, or None for no digit) on it.
 
-    Uneven light and shadow, smudges, noise, optional ruled lines, a small rotation, scaled to
-    `output_side` px (drawn from `dist` when None), and sometimes stored sideways with an EXIF
-    orientation tag.
+    Uneven light and shadow, smudges, noise, ruled or squared paper, a small rotation; cropped
+    around the digit (with `margin`, or as `dist` draws it); scaled to `output_side` px (drawn
+    from `dist` when None), and sometimes stored sideways with an EXIF orientation tag.
     """
     h, w = (GENERATION_SIZE[1], GENERATION_SIZE[0]) if ink is None else ink.shape
     ink = np.zeros((h, w), np.float32) if ink is None else ink
-    ink_kind = ink_kind or dist.ink_kind(rng)
-    ruled = (ink_kind != "chalk" and rng.random() < dist.ruled) if ruled is None else ruled
+    ink_kind = ink_kind or pick(dist.inks, rng)
+    paper = "plain" if ink_kind == "chalk" else (paper or pick(dist.papers, rng))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
 
     if ink_kind == "pencil" or ink_kind == "chalk":  # grainy strokes
         grain = ndimage.gaussian_filter(rng.random((h, w)).astype(np.float32), 0.8)
         ink = ink * np.clip(0.35 + 1.6 * (grain - 0.5) + 0.55, 0.3, 1)
-        ink *= rng.uniform(0.6, 0.9) if ink_kind == "pencil" else rng.uniform(0.75, 1.0)
-    content = [ink]
-    if ruled:
-        spacing = rng.uniform(0.06, 0.1) * h
-        offset = rng.uniform(0, spacing)
-        lines = (np.abs(((np.arange(h) - offset) % spacing) - spacing / 2) > spacing / 2 - rng.uniform(0.7, 1.6))
-        content.append(np.repeat(lines[:, None], w, axis=1).astype(np.float32) * rng.uniform(0.25, 0.5))
+        ink *= rng.uniform(0.45, 0.9) if ink_kind == "pencil" else rng.uniform(0.75, 1.0)
+    content = [ink] if paper == "plain" else [ink, _paper_lines(paper, h, w, rng)]
     angle = rng.uniform(-4, 4)
     content = [ndimage.rotate(layer, angle, reshape=False, order=1, mode="constant") for layer in content]
 
     if ink_kind == "chalk":
-        paper = np.array([rng.uniform(0.1, 0.25), rng.uniform(0.15, 0.3), rng.uniform(0.12, 0.25)], np.float32)
-    else:
-        paper = np.full(3, rng.uniform(0.75, 0.97), np.float32) * np.array([1, rng.uniform(0.96, 1), rng.uniform(0.88, 1)], np.float32)
-    rgb = np.broadcast_to(paper, (h, w, 3)).copy()
-    if ruled:
-        line_rgb = np.array([0.55, 0.7, 0.9], np.float32)
+        base = np.array([rng.uniform(0.1, 0.25), rng.uniform(0.15, 0.3), rng.uniform(0.12, 0.25)], np.float32)
+    else:  # white to yellowish paper
+        level = rng.uniform(0.75, 0.97)
+        base = np.full(3, level, np.float32) * np.array([1, rng.uniform(0.93, 1), rng.uniform(0.8, 1)], np.float32)
+    rgb = np.broadcast_to(base, (h, w, 3)).copy()
+    if paper != "plain":
+        line_rgb = np.array(_LINE_RGB[int(rng.integers(len(_LINE_RGB)))], np.float32)
         rgb = rgb * (1 - content[1][..., None]) + line_rgb * content[1][..., None]
     for _ in range(int(rng.integers(0, 3))):  # smudges: soft, faint blobs
         cy, cx, radius = rng.uniform(0, h / max(h, w)), rng.uniform(0, w / max(h, w)), rng.uniform(0.02, 0.06)
@@ -245,9 +297,14 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDi
     rgb *= light[..., None]
     rgb += rng.normal(0, rng.uniform(0.005, 0.03), rgb.shape).astype(np.float32)
 
+    long_side = output_side or int(rng.integers(dist.sides[0], dist.sides[1] + 1))
+    if content[0].max() > 0.3 and (margin is not None or rng.random() < dist.cropped):
+        top, bottom, left, right = _crop_box(content[0], rng, dist, margin)
+        rgb = rgb[top:bottom, left:right]
+        h, w = rgb.shape[:2]
+        long_side = output_side or int(np.exp(rng.uniform(np.log(48), np.log(max(49, dist.sides[1] // 2)))))
     image = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8), "RGB")
-    side = output_side or int(rng.integers(dist.sides[0], dist.sides[1] + 1))
-    scale = side / max(w, h)
+    scale = long_side / max(w, h)
     image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
     exif = Image.Exif()
     if rng.random() < dist.sideways:  # stored sideways; the tag says how to turn it upright
@@ -259,16 +316,52 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDi
     return buffer.getvalue()
 
 
-def random_photo(source: PenDigit | np.ndarray, rng: np.random.Generator, dist: PhotoDistribution,
-                 output_side: int | None = None) -> bytes:
-    """A photo-like JPEG of a pen-stroke digit or a USPS scan (16x16 ink map)."""
+def digit_ink_map(source: PenDigit | np.ndarray, rng: np.random.Generator, dist: PhotoDistribution) -> np.ndarray:
+    """A pen-stroke digit or a USPS scan (16x16 ink map) placed on a photo's page, as an ink map."""
     size, height, center = random_photo_layout(rng, dist)
     if isinstance(source, PenDigit):
         width = max(1, int(round(height * rng.uniform(*dist.strokes))))
-        ink = stroke_ink_map(source, size, height, center, width, slant=rng.uniform(-dist.max_slant, dist.max_slant))
-    else:
-        ink = usps_ink_map(source, size, height, center)
-    return render_photo(ink, rng, dist, output_side=output_side)
+        return stroke_ink_map(source, size, height, center, width, slant=rng.uniform(-dist.max_slant, dist.max_slant))
+    return usps_ink_map(source, size, height, center)
+
+
+def random_photo(source: PenDigit | np.ndarray, rng: np.random.Generator, dist: PhotoDistribution,
+                 output_side: int | None = None, **options: object) -> bytes:
+    """A photo-like JPEG of a pen-stroke digit or a USPS scan; `options` go to render_photo."""
+    return render_photo(digit_ink_map(source, rng, dist), rng, dist, output_side=output_side, **options)
+
+
+# --------------------------------------------------------------------------- scans
+
+@dataclass(frozen=True)
+class ScanDistribution:
+    """How random scans are made: a digit cut from a form, flat light, blur, noise, JPEG."""
+
+    margins: tuple[float, float]  # margin on each side, share of the digit's long side
+    light_ink: float  # chance of light ink on a dark ground (an inverted scan)
+    sides: tuple[int, int]  # long side of the image, px
+    blur: tuple[float, float]  # Gaussian blur sigma, share of the digit height
+    qualities: tuple[int, int]  # JPEG quality
+
+
+def render_scan(ink16: np.ndarray, rng: np.random.Generator, dist: ScanDistribution,
+                margin: float | None = None, light_ink: bool | None = None) -> bytes:
+    """A USPS digit (16x16 ink map) as a scanned form field: `margin` around it (or drawn)."""
+    side = int(rng.integers(*dist.sides))
+    ink = np.asarray(Image.fromarray(ink16.astype(np.float32), mode="F").resize((side, side), Image.Resampling.BICUBIC))
+    ink = ndimage.gaussian_filter(np.clip(ink, 0, 1), rng.uniform(*dist.blur) * side)
+    rows, cols = np.flatnonzero((ink > 0.25).any(axis=1)), np.flatnonzero((ink > 0.25).any(axis=0))
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    pad = int(round((rng.uniform(*dist.margins) if margin is None else margin) * extent))
+    ink = np.pad(ink, pad)[rows[0]: rows[-1] + 1 + 2 * pad, cols[0]: cols[-1] + 1 + 2 * pad]
+    paper, dark = rng.uniform(0.75, 0.97), rng.uniform(0.03, 0.35)
+    gray = paper - (paper - dark) * ink + rng.normal(0, rng.uniform(0.005, 0.03), ink.shape)
+    if (rng.random() < dist.light_ink) if light_ink is None else light_ink:
+        gray = 1 - gray
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(
+        buffer, "JPEG", quality=int(rng.integers(dist.qualities[0], dist.qualities[1] + 1)))
+    return buffer.getvalue()
 
 
 def random_blank(rng: np.random.Generator, kind: str, photos: PhotoDistribution) -> Image.Image | bytes:
@@ -285,3 +378,24 @@ def random_blank(rng: np.random.Generator, kind: str, photos: PhotoDistribution)
             values = np.clip(rng.normal(rng.uniform(60, 200), rng.uniform(5, 60), (size[1], size[0])), 0, 255).astype(np.uint8)
         return Image.fromarray(values, "L")
     raise ValueError(f"unknown blank kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- many at once
+
+def _preprocess_one(render: Callable[[Any], tuple[Any, tuple[str, ...]]], job: Any) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    image, tags = render(job)
+    try:
+        return preprocess(image), tags
+    except NoDigitError:
+        return None, tags  # e.g. a digit pushed almost off the canvas; the app would say so too
+
+
+def render_and_preprocess(render: Callable[[Any], tuple[Any, tuple[str, ...]]], jobs: list,
+                          workers: int = 2) -> list[tuple[np.ndarray | None, tuple[str, ...]]]:
+    """`render(job)` -> (image, tags) for every job, through `preprocess`, in worker processes.
+
+    `render` must be a module-level function (it is sent to the workers by name) and draw all
+    its randomness from its job, so results do not depend on the workers' schedule.
+    """
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_preprocess_one, [render] * len(jobs), jobs, chunksize=32))
