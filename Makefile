@@ -25,7 +25,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
 train: $(VENV)/.dev
-	$(PY) -m training.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
+	$(PY) -m training.train --data-dir ../shared/data/mnist --epochs 20 --mnist-repeat 1.5 --out weights/digitdraw.safetensors
 
 evaluate: $(VENV)/.dev
 	$(PY) -m training.evaluate --json artifacts/evaluate.json --markdown artifacts/model_card.md

@@ -1,13 +1,14 @@
-"""Live feel: time from the mouse-up that ends a stroke to the probability bars showing the answer.
+"""Live feel: time from the mouse-up (or finger-up) that ends a stroke to the bars for it.
 
-    python -m benchmarks.browser [--strokes 20] [--json artifacts/browser.json] [--profile]
+    python -m benchmarks.browser [--strokes 20] [--json artifacts/browser.json]
 
-Runs the real app and Debian's chromium (Playwright). Inside the page it timestamps the
-pointerup, every request the page makes, and the first change of the probability bars, and splits
-the time into: the sketchpad's own export (pointerup to its first request), sending the drawing
-(blob and upload requests), the queue round trip (join to result, which includes the model), and
-rendering the result. With --profile it also records the page's CPU profile after each mouse-up
-(which slows the page, so take timings from a run without it).
+Runs the real app and Debian's chromium (Playwright), in three settings: a desktop page on
+localhost with the mouse; the same with 150 ms of added network latency (DevTools
+Network.emulateNetworkConditions, as a share link or a faraway Space adds); and a 390x844 phone
+page drawn by touch. Each stroke is a held-out writer's one-stroke digit. Inside the page it
+timestamps the pointerup, the reading request's start and end (Resource Timing), and the moment
+the results panel shows the answer for the drawing as it was at pointerup. It also counts the
+requests and bytes each stroke sends, throttled readings while drawing included.
 """
 
 from __future__ import annotations
@@ -15,108 +16,117 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-from collections import Counter
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
-from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, free_port, screen_points, start_app, stop, write_json
+from benchmarks.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    draw_with_mouse,
+    draw_with_touch,
+    free_port,
+    screen_points,
+    start_app,
+    stop,
+    write_json,
+)
 from training import data
 
+SETTINGS = {
+    "localhost": ({"viewport": {"width": 1280, "height": 900}}, 0, False),
+    "150 ms latency": ({"viewport": {"width": 1280, "height": 900}}, 150, False),
+    "phone, touch": ({"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
+                      "device_scale_factor": 2}, 0, True),
+}
+
+# Timestamps of the stroke that ends next: pointerup, then the answer for the drawing sent then.
 HOOK = """() => {
-  window.__events = [];
-  const log = (kind, url, start, end) => window.__events.push({kind, url, start, end});
-  const fetch0 = window.fetch;
-  window.fetch = async (...args) => {
-    const url = String(args[0]?.url || args[0]); const start = performance.now();
-    const response = await fetch0(...args); log('fetch', url, start, performance.now()); return response;
-  };
-  document.addEventListener('pointerup', () => log('up', '', performance.now(), 0), true);
-  new MutationObserver(() => log('bars', '', performance.now(), 0))
-    .observe(document.querySelector('#probs'), {subtree: true, childList: true, characterData: true});
+  window.__stroke = null;
+  document.addEventListener('pointerup', () => {
+    const up = performance.now();
+    setTimeout(() => {  // the pad has sent the drawing by now
+      const id = window.digitdraw.drawing;
+      const done = () => {
+        if ((window.digitdraw.shown || 0) < id) return false;
+        window.__stroke = {up, shown: performance.now(), id};
+        return true;
+      };
+      if (done()) return;
+      const observer = new MutationObserver(() => done() && observer.disconnect());
+      observer.observe(document.querySelector('#results'), {subtree: true, childList: true, characterData: true});
+    }, 0);
+  }, true);
+}"""
+
+PHASES = """(stroke) => {
+  const readings = performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('component_server') && e.startTime >= stroke.up);
+  const last = readings[readings.length - 1];
+  return {total: stroke.shown - stroke.up, 'until sent': last.startTime - stroke.up,
+          'request (network + server)': last.responseEnd - last.startTime, render: stroke.shown - last.responseEnd};
 }"""
 
 
-def phases(events: list[dict]) -> dict[str, float] | None:
-    """Split one stroke's events into phases (ms); None if the bars never changed."""
-    up = next(e["start"] for e in events if e["kind"] == "up")
-    after = [e for e in events if e["start"] >= up]
-    fetches = [e for e in after if e["kind"] == "fetch"]
-    joins = [e for e in fetches if "/queue/join" in e["url"]]
-    if not fetches or not joins:
-        return None
-    data_done = max(e["end"] for e in fetches if "/queue/data" in e["url"] or "/queue/join" in e["url"])
-    bars = [e["start"] for e in after if e["kind"] == "bars" and e["start"] >= joins[-1]["start"]]
-    if not bars:
-        return None
-    first_request = min(e["start"] for e in fetches)
-    return {"total": bars[0] - up, "sketchpad export": first_request - up,
-            "send drawing": joins[-1]["start"] - first_request,
-            "queue + model": max(data_done, joins[-1]["end"]) - joins[-1]["start"],
-            "render": bars[0] - max(data_done, joins[-1]["end"])}
+def measure_stroke(page: Page, strokes: list, touch: bool) -> dict[str, float]:
+    posts: list[int] = []
+    listener = lambda request: posts.append(len(request.post_data_buffer or b"")) if request.method == "POST" else None  # noqa: E731
+    page.on("request", listener)
+    page.evaluate("performance.clearResourceTimings()")
+    (draw_with_touch if touch else draw_with_mouse)(page, strokes)
+    page.wait_for_function("window.__stroke !== null", timeout=30_000)
+    result = page.evaluate(PHASES, page.evaluate("window.__stroke"))
+    page.remove_listener("request", listener)
+    return {**result, "requests": len(posts), "bytes sent": sum(posts)}
 
 
-def top_functions(profile: dict, into: Counter) -> None:
-    """Add a Chrome CPU profile's self time (ms) per function to `into`."""
-    names = {n["id"]: n["callFrame"]["functionName"] or "(anonymous)" for n in profile["nodes"]}
-    for node_id, delta_us in zip(profile["samples"], profile["timeDeltas"]):
-        into[names[node_id]] += delta_us / 1000
+def run_setting(browser, url: str, name: str, digits: list[data.PenDigit]) -> list[dict[str, float]]:
+    options, latency, touch = SETTINGS[name]
+    page = browser.new_context(**options).new_page()
+    page.goto(url)
+    page.wait_for_selector("#sketch canvas")
+    page.wait_for_function("window.digitdraw !== undefined")
+    if latency:
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+    results = []
+    for digit in digits:
+        page.keyboard.press("Escape")  # an empty pad; no request
+        page.evaluate(HOOK)
+        results.append(measure_stroke(page, screen_points(page, digit)[:1], touch))
+    page.context.close()
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strokes", type=int, default=20)
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile the page's CPU for 1 s after each mouse-up and print the top functions")
+    parser.add_argument("--strokes", type=int, default=20, help="strokes per setting")
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="digitdraw-browser-"))
-    one_stroke = [d for d in data.pendigits_for(data.TEST_WRITERS) if len(d.strokes) == 1][: args.strokes]
+    digits = [d for d in data.pendigits_for(data.TEST_WRITERS) if len(d.strokes) == 1][: args.strokes]
     port = free_port()
     app = start_app(port, work / "app.log")
-    results = []
+    report = {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#sketch canvas")
-            page.wait_for_timeout(1000)
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Profiler.enable")
-            self_ms: Counter = Counter()
-            for digit in one_stroke:
-                page.locator("#clear").click()
-                page.wait_for_timeout(1200)
-                page.evaluate(HOOK)
-                points = screen_points(page, digit)[0]
-                page.mouse.move(*points[0])
-                page.mouse.down()
-                for point in points[1:]:
-                    page.mouse.move(*point, steps=2)
-                if args.profile:
-                    cdp.send("Profiler.start")
-                page.mouse.up()
-                if args.profile:
-                    page.wait_for_timeout(1000)
-                    top_functions(cdp.send("Profiler.stop")["profile"], self_ms)
-                page.wait_for_timeout(2500)
-                result = phases(page.evaluate("window.__events"))
-                if result:
-                    results.append(result)
+            for name in SETTINGS:
+                strokes = run_setting(browser, f"http://127.0.0.1:{port}/", name, digits)
+                report[name] = {"median": {key: statistics.median(s[key] for s in strokes) for key in strokes[0]},
+                                "strokes": strokes}
             browser.close()
     finally:
         stop(app)
-    medians = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    print(f"mouse-up to new bars, median of {len(results)} strokes: {medians['total']:.0f} ms")
-    for name, value in medians.items():
-        if name != "total":
-            print(f"  {name:18s} {value:6.0f} ms")
-    if args.profile:
-        print("page CPU in the 1 s after mouse-up, mean per stroke (self time):")
-        for name, ms in self_ms.most_common(8):
-            print(f"  {name:24s} {ms / len(one_stroke):6.0f} ms")
-    write_json(args.json, {"median_ms": medians, "strokes": results})
+    for name, result in report.items():
+        median = result["median"]
+        print(f"{name:15s} up to bars, median of {len(result['strokes'])}: {median['total']:5.0f} ms  "
+              f"(until sent {median['until sent']:.0f}, request {median['request (network + server)']:.0f}, "
+              f"render {median['render']:.0f})  {median['requests']:.0f} requests and "
+              f"{median['bytes sent'] / 1000:.1f} kB a stroke")
+    write_json(args.json, report)
 
 
 if __name__ == "__main__":

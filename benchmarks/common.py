@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from gradio_client import Client, handle_file
+from gradio_client import Client
 
 from training import data, synth
 
@@ -70,11 +70,6 @@ def local_client(url: str, **kwargs: Any) -> Client:
     return Client(url, verbose=False, ssl_verify=False, **kwargs)
 
 
-def sketch_value(path: Path | str) -> dict:
-    """What the sketchpad sends, for gradio_client: the drawing as its composite."""
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
-
-
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -104,20 +99,55 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def screen_points(page: Page, digit: data.PenDigit) -> list[list[tuple[float, float]]]:
-    """The digit's pen strokes mapped onto the middle of the drawing surface, in page pixels."""
-    box = page.locator("#sketch canvas").first.bounding_box()
-    side = 0.55 * min(box["width"], box["height"])
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    points = [p for stroke in digit.strokes for p in stroke.tolist()]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    scale = side / max(max(ys) - min(ys), max(xs) - min(xs), 1)
-    mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    return [[(cx + (x - mx) * scale, cy + (y - my) * scale) for x, y in stroke.tolist()] for stroke in digit.strokes]
+def fit_strokes(digit: data.PenDigit, box: tuple[float, float, float, float],
+                share: float = 0.55) -> list[list[tuple[float, float]]]:
+    """The digit's pen strokes scaled to `share` of the box's short side, centred in the box (x, y, w, h)."""
+    x0, y0, width, height = box
+    side = share * min(width, height)
+    points = np.concatenate(digit.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = side / max(float((high - low).max()), 1.0)
+    middle = (low + high) / 2
+    return [[(float(x0 + width / 2 + (x - middle[0]) * scale), float(y0 + height / 2 + (y - middle[1]) * scale))
+             for x, y in stroke.tolist()] for stroke in digit.strokes]
+
+
+def drawing_of(digit: data.PenDigit, width: int = 400, height: int = 400, brush: float = 16) -> dict:
+    """The digit as the app's pad sends it: strokes in the pad's pixels."""
+    strokes = fit_strokes(digit, (0, 0, width, height))
+    return {"id": 1, "width": width, "height": height, "brush": brush,
+            "strokes": [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in strokes]}
+
+
+def screen_points(page: Page, digit: data.PenDigit, share: float = 0.55) -> list[list[tuple[float, float]]]:
+    """The digit's pen strokes mapped onto the middle of the drawing pad, in page pixels."""
+    box = page.locator("#sketch canvas").bounding_box()
+    return fit_strokes(digit, (box["x"], box["y"], box["width"], box["height"]), share)
+
+
+def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    for stroke in strokes:
+        page.mouse.move(*stroke[0])
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*point, steps=2)
+        page.mouse.up()
+
+
+def draw_with_touch(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Touch strokes through the DevTools protocol, as a finger on a phone makes them."""
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        x, y = stroke[0]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        for x, y in stroke[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
 
 
 def drawing_files(folder: Path, count: int = 20, size: int = 400) -> list[tuple[Path, int]]:
-    """PNG canvases of held-out writers' digits, as the sketchpad sends them, with their labels."""
+    """PNG canvases of held-out writers' digits, as API callers send drawings, with their labels."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     pen = data.pendigits_for(data.TEST_WRITERS)

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 from benchmarks.common import free_port, local_client, start_app, stop, write_json
 
 CALL_TIMEOUT_S = 60
-CLEAR_STARTS = ("Can't read that file", "No digit found", "The canvas is empty", "Draw a digit",
+CLEAR_STARTS = ("Can't read that file", "No digit found", "The pad is empty", "Draw a digit",
                 "Upload a photo", "It's a", "Not sure")
 
 
@@ -79,6 +79,12 @@ class Case:
 
 
 PNG = encoded(seven(), "PNG")
+SEVEN = [[[140, 100], [260, 100], [180, 300]]]  # a 7 in a 400 x 400 pad
+
+
+def drawing(strokes: list) -> dict:
+    """A pad's value: strokes of [x, y] points in a 400 x 400 pad."""
+    return {"id": 1, "width": 400, "height": 400, "brush": 16, "strokes": strokes}
 CASES = [
     Case("zero bytes", lambda: b""),
     Case("truncated PNG", lambda: PNG[: len(PNG) // 2]),
@@ -105,43 +111,41 @@ CASES = [
     Case("WebP digit", lambda: encoded(seven(mode="RGB"), "WEBP"), ".webp", expect="result"),
     Case("JPEG with corrupt EXIF", corrupt_exif, ".jpg", expect="result"),
     Case("huge valid photo (27 MP)", huge_photo, ".jpg", expect="result"),
-    Case("empty sketchpad", lambda: {"background": None, "layers": [], "composite": None}, endpoint="/predict_sketch"),
-    Case("sketchpad without composite", lambda: {"background": None, "layers": []}, endpoint="/predict_sketch"),
-    Case("sketchpad with extra keys", lambda: {"background": None, "layers": [], "composite": PNG, "note": "x", "extra": [1]},
-         endpoint="/predict_sketch", expect="result"),
-    Case("sketchpad composite not an image", lambda: {"background": None, "layers": [], "composite": b"not an image"},
-         endpoint="/predict_sketch"),
-    Case("sketchpad RGBA ink only in alpha", lambda: {"background": None, "layers": [],
-         "composite": palette_with_transparency()}, endpoint="/predict_sketch", expect="result"),
+    Case("empty drawing", lambda: drawing([]), endpoint="/predict_sketch"),
+    Case("drawing without strokes", lambda: {"width": 400, "height": 400, "brush": 16}, endpoint="/predict_sketch"),
+    Case("drawing with extra keys", lambda: {**drawing(SEVEN), "note": "x", "extra": [1]}, endpoint="/predict_sketch",
+         expect="result"),
+    Case("drawing with text for points", lambda: drawing([[["a", "b"], ["c", "d"]]]), endpoint="/predict_sketch"),
+    Case("drawing 100,000 px wide", lambda: {**drawing(SEVEN), "width": 100_000}, endpoint="/predict_sketch"),
+    Case("drawing of 30,000 points", lambda: drawing([[[200, 200]] * 30_000]), endpoint="/predict_sketch"),
+    Case("drawing with a brush wider than the pad", lambda: {**drawing(SEVEN), "brush": 1e9}, endpoint="/predict_sketch"),
+    Case("a single dot", lambda: drawing([[[200, 200]]]), endpoint="/predict_sketch"),
+    Case("a server path instead of an upload", lambda: {"path": "/etc/passwd"}, endpoint="/predict_sketch"),
+    Case("image file to the drawing endpoint", lambda: PNG, endpoint="/predict_sketch", expect="result"),
+    Case("RGBA ink only in alpha to the drawing endpoint", palette_with_transparency, endpoint="/predict_sketch",
+         expect="result"),
 ]
 
 
 def payload(case: Case, folder: Path):
-    """Write the case's files and return the argument for its endpoint."""
+    """Write the case's file, if it is one, and return the argument for its endpoint."""
     value = case.make()
     if isinstance(value, dict):
-        out = dict(value)
-        for key in ("composite", "background"):
-            if isinstance(out.get(key), bytes):
-                path = folder / f"{case.name.replace(' ', '_')}-{key}{case.suffix}"
-                path.write_bytes(out[key])
-                out[key] = handle_file(str(path))
-        return out
+        return value
     path = folder / f"{case.name.replace(' ', '_').replace('/', '_')}{case.suffix}"
     path.write_bytes(value)
     return handle_file(str(path))
 
 
-def check(case: Case, outputs) -> str | None:
-    """None if the outputs are what a user should see for this case, else what is wrong."""
-    label, _, status = outputs
+def check(case: Case, answer: dict) -> str | None:
+    """None if the answer is what a user should see for this case, else what is wrong."""
+    status = answer.get("status")
     if not isinstance(status, str) or not status.startswith(CLEAR_STARTS) or "Traceback" in status:
         return f"unclear status {status!r}"
-    has_label = label is not None and bool(label.get("confidences"))
-    if case.expect == "result" and not has_label:
+    if case.expect == "result" and not answer.get("digits"):
         return f"expected a prediction, got {status!r}"
-    if case.expect == "message" and has_label:
-        return f"expected a message, got a prediction ({label.get('label')}, {status!r})"
+    if case.expect == "message" and answer.get("digits"):
+        return f"expected a message, got a prediction ({answer.get('number')}, {status!r})"
     return None
 
 
@@ -151,15 +155,15 @@ def run_suite(url: str, folder: Path) -> list[tuple[str, str | None, str]]:
     results = []
     for case in CASES:
         try:
-            outputs = client.submit(payload(case, folder), api_name=case.endpoint).result(timeout=CALL_TIMEOUT_S)
-            results.append((case.name, check(case, outputs), outputs[2]))
+            answer = client.submit(payload(case, folder), api_name=case.endpoint).result(timeout=CALL_TIMEOUT_S)
+            results.append((case.name, check(case, answer), answer.get("status")))
         except Exception as e:  # noqa: BLE001 - a failed call is the finding
             results.append((case.name, f"call failed: {e!r}"[:300], ""))
     path = folder / "normal.png"
     path.write_bytes(PNG)
-    label, _, status = client.predict(handle_file(str(path)), api_name="/predict_upload")
-    ok = label is not None and label.get("label") == "7"
-    results.append(("normal request afterwards", None if ok else f"got {label} {status!r}", status))
+    answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    ok = answer.get("number") == "7"
+    results.append(("normal request afterwards", None if ok else f"got {answer!r}", answer.get("status")))
     return results
 
 

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from gradio_client import handle_file
 
 from benchmarks.common import (
     ROOT,
@@ -26,7 +27,6 @@ from benchmarks.common import (
     local_client,
     rss_mb,
     run_users,
-    sketch_value,
     start_app,
     start_server,
     stop,
@@ -40,9 +40,9 @@ def gradio_user(url: str, files: list[tuple[Path, int]]):
 
         def call(n: int) -> None:
             path, label = files[(i + n) % len(files)]
-            top, _, status = client.predict(sketch_value(path), api_name="/predict_sketch")
-            if top is None:
-                raise RuntimeError(f"no prediction: {status}")
+            answer = client.predict(handle_file(str(path)), api_name="/predict_sketch")
+            if not answer["digits"]:
+                raise RuntimeError(f"no prediction: {answer['status']}")
         return call
     return make
 

@@ -5,7 +5,8 @@ placed in 28x28 with their centre of mass at the centre, white on black. Real in
 phone photo, a scan) is brought to exactly that form. `trace` runs the steps and keeps what each
 one made; `preprocess` is `trace(image).result`:
 
-    load_image        EXIF orientation, first frame, any mode, transparency kept
+    load_image        EXIF orientation, first frame, any mode, transparency kept; a drawing's
+                      strokes (as the app's pad sends them) drawn as a canvas
     to_grayscale      (H, W) float32 in [0, 1], shrunk early so huge photos stay cheap
     extract_ink       background estimated and removed, polarity found: ink map in [0, 1]
     select_digit      specks, ruled lines and stray marks dropped: the digit's mask
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 # Bump when a change here changes what the model is given: weights record the version they were
@@ -41,6 +42,9 @@ CANVAS_SIZE = 28
 WORKING_SIZE = 320
 # Inputs larger than this are refused before decoding (PIL's decompression-bomb guard).
 MAX_PIXELS = 50_000_000
+# A drawing's strokes: at most 4096 px a side and 20,000 points (a minute of scribbling sends
+# ~3,000), so that no request can ask for a huge raster or a long loop.
+MAX_DRAWING_SIDE, MAX_DRAWING_POINTS = 4096, 20_000
 
 # The paper is read off the image's border: a ring 3% of the long side wide (at least 1 px).
 # Paper surrounds the digit, so even a digit cropped to its ink leaves most of the ring paper.
@@ -107,6 +111,10 @@ OVER_SHARE, OVER_GAP = 0.5, 0.5
 SPECK_SHARE, SPECK_PIXELS = 0.005, 3
 # A digit needs 8 ink pixels and a side of 6 px and 3% of the image: anything smaller is a speck.
 MIN_DIGIT_PIXELS, MIN_DIGIT_SIDE, MIN_DIGIT_SHARE = 8, 6, 0.03
+# A digit is a stroke: its long side spans at least 2.5 stroke widths (a dot, a tap, spans 2).
+# Only small blobs (under a quarter of the image) are dots: a big one is a digit drawn in a blot,
+# left for the model (one MNIST test 8 is a solid blob).
+MIN_DIGIT_STROKES, DOT_SHARE = 2.5, 0.25
 
 # MNIST strokes are about 2-3 px thick in the 20 px box; clearly thinner input (under half of
 # this) is thickened to 80% of it, so ordinary widths are never touched and nothing jumps.
@@ -135,14 +143,45 @@ class InvalidImageError(ValueError):
 
 # --------------------------------------------------------------------------- loading
 
+def draw_strokes(draw: ImageDraw.ImageDraw, strokes: list[np.ndarray], width: float, fill: int) -> None:
+    """Polylines with round joints and caps, as a canvas brush draws them (a single point is a dot)."""
+    radius = width / 2
+    for xy in strokes:
+        points = [tuple(p) for p in np.asarray(xy, np.float64).tolist()]
+        if len(points) > 1:
+            draw.line(points, fill=fill, width=max(1, round(width)), joint="curve")
+        for x, y in (points[0], points[-1]):
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
+
+
+def render_drawing(drawing: dict) -> Image.Image:
+    """A drawing as the app's pad sends it, black on a white canvas at most WORKING_SIZE a side.
+
+    `drawing` is {"width": w, "height": h, "brush": px, "strokes": [[[x, y], ...], ...]} in the
+    pad's pixels. Raises InvalidImageError for anything else, NoDigitError when there are no strokes.
+    """
+    try:
+        width, height, brush = (float(drawing[key]) for key in ("width", "height", "brush"))
+        strokes = [np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in drawing["strokes"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise InvalidImageError("A drawing needs a width, a height, a brush and strokes of [x, y] points.") from e
+    if not (0 < width <= MAX_DRAWING_SIDE and 0 < height <= MAX_DRAWING_SIDE and 0 < brush <= min(width, height)):
+        raise InvalidImageError(f"A drawing must be at most {MAX_DRAWING_SIDE} px a side, with a brush inside it.")
+    if sum(len(stroke) for stroke in strokes) > MAX_DRAWING_POINTS:
+        raise InvalidImageError(f"A drawing may have at most {MAX_DRAWING_POINTS} points.")
+    strokes = [stroke for stroke in strokes if len(stroke) and np.isfinite(stroke).all()]
+    if not strokes:
+        raise NoDigitError("The pad is empty. Draw a digit.", blank=True)
+    scale = min(1.0, WORKING_SIZE / max(width, height))
+    image = Image.new("L", (max(1, round(width * scale)), max(1, round(height * scale))), 255)
+    draw_strokes(ImageDraw.Draw(image), [stroke * scale for stroke in strokes], brush * scale, 0)
+    return image
+
+
 def load_image(image: Any) -> Image.Image | np.ndarray:
-    """Open paths, bytes and sketchpad dicts; return a PIL image (EXIF applied) or an array."""
+    """Open paths, bytes and drawings; return a PIL image (EXIF applied) or an array."""
     if isinstance(image, dict):
-        if "composite" not in image:
-            raise InvalidImageError("A sketchpad value needs a 'composite' image.")
-        if image["composite"] is None:
-            raise NoDigitError("The canvas is empty. Draw a digit.", blank=True)
-        return load_image(image["composite"])
+        return render_drawing(image)
     if isinstance(image, np.ndarray):
         return image
     if isinstance(image, (str, Path, bytes, bytearray)):
@@ -556,6 +595,9 @@ def select_digit(ink: np.ndarray) -> Selection:
     if inner is None or digit.sum() < MIN_DIGIT_PIXELS or \
             max(s.stop - s.start for s in inner) < max(MIN_DIGIT_SIDE, MIN_DIGIT_SHARE * max(ink.shape)):
         raise NoDigitError("No digit found — only tiny specks. Draw the digit larger.")
+    extent = max(s.stop - s.start for s in inner)
+    if extent < DOT_SHARE * max(ink.shape) and extent < MIN_DIGIT_STROKES * stroke_width(digit[inner]):
+        raise NoDigitError("No digit found — only a dot. Draw the digit larger.")
     whole = np.zeros_like(full)
     whole[box] = digit
     return Selection(marks, lines, whole)

@@ -12,7 +12,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from benchmarks.common import free_port, local_client, sketch_value, start_app, start_server, stop
+from benchmarks.common import drawing_of, free_port, local_client, start_app, start_server, stop
 from conftest import canvas_of, save_png
 from training import synth
 from training.evaluate import EVAL_PHOTOS
@@ -25,20 +25,24 @@ def client(app_url) -> Client:
     return local_client(app_url)
 
 
-def top_class(label_output: dict) -> str:
-    return label_output["label"]
-
-
-def test_predict_sketch_reads_drawings_of_held_out_writers(client, held_out_digits, tmp_path):
+def test_predict_sketch_reads_image_files_of_held_out_writers_drawings(client, held_out_digits, tmp_path):
     digits = held_out_digits[::6]  # two of each class
     correct = 0
     for i, digit in enumerate(digits):
         path = save_png(canvas_of(digit, size=400, brush=10 + i % 3 * 8), tmp_path / f"d{i}.png")
-        label, preview, status = client.predict(sketch_value(path), api_name="/predict_sketch")
-        assert len(label["confidences"]) == 10
-        assert preview is not None and status
-        correct += top_class(label) == str(digit.label)
+        answer = client.predict(handle_file(str(path)), api_name="/predict_sketch")
+        [read] = answer["digits"]
+        assert len(read["probabilities"]) == 10 and read["preview"].startswith("data:image/png;base64,")
+        assert answer["drawing"] is None and answer["status"]
+        correct += answer["number"] == str(digit.label)
     assert correct >= len(digits) - 1
+
+
+def test_predict_sketch_reads_strokes_as_the_pad_sends_them(client, held_out_digits):
+    digits = held_out_digits[3::12]  # one of each class
+    answers = [client.predict({**drawing_of(d), "id": 50 + i}, api_name="/predict_sketch") for i, d in enumerate(digits)]
+    assert [a["drawing"] for a in answers] == [50 + i for i in range(len(digits))]
+    assert sum(a["number"] == str(d.label) for a, d in zip(answers, digits)) >= len(digits) - 1
 
 
 def test_predict_upload_reads_photos(client, held_out_digits, tmp_path):
@@ -47,26 +51,22 @@ def test_predict_upload_reads_photos(client, held_out_digits, tmp_path):
     for i, digit in enumerate(digits):
         jpeg = synth.random_photo(digit, np.random.default_rng(i), EVAL_PHOTOS, output_side=1200)
         (tmp_path / f"p{i}.jpg").write_bytes(jpeg)
-        label, _, status = client.predict(handle_file(str(tmp_path / f"p{i}.jpg")), api_name="/predict_upload")
-        correct += label is not None and top_class(label) == str(digit.label)
+        answer = client.predict(handle_file(str(tmp_path / f"p{i}.jpg")), api_name="/predict_upload")
+        correct += answer["number"] == str(digit.label)
     assert correct >= len(digits) - 1
 
 
-def test_empty_sketchpad_asks_for_a_drawing(client):
-    label, preview, status = client.predict({"background": None, "layers": [], "composite": None},
-                                            api_name="/predict_sketch")
-    assert status == "Draw a digit" and preview is None
-    assert label is None or not label.get("confidences")
+def test_an_empty_drawing_asks_for_a_digit(client):
+    answer = client.predict({"id": 1, "width": 400, "height": 400, "brush": 16, "strokes": []}, api_name="/predict_sketch")
+    assert answer["status"] == "Draw a digit" and answer["digits"] == []
 
 
 def test_blank_images_are_not_digits(client, tmp_path):
     path = save_png(Image.new("L", (400, 400), 255), tmp_path / "blank.png")
-    label, _, status = client.predict(sketch_value(path), api_name="/predict_sketch")
-    assert status == "Draw a digit"
-    assert label is None or not label.get("confidences")
-    label, _, status = client.predict(handle_file(str(path)), api_name="/predict_upload")
-    assert status.startswith("No digit found —")
-    assert label is None or not label.get("confidences")
+    answer = client.predict(handle_file(str(path)), api_name="/predict_sketch")
+    assert answer["status"] == "Draw a digit" and answer["digits"] == []
+    answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    assert answer["status"].startswith("No digit found —") and answer["digits"] == []
 
 
 def bad_files(tmp_path, seven):
@@ -88,12 +88,11 @@ def bad_files(tmp_path, seven):
 
 def test_bad_files_get_a_clear_message_and_the_server_keeps_serving(client, tmp_path, seven):
     for name in bad_files(tmp_path, seven):
-        label, _, status = client.predict(handle_file(str(tmp_path / name)), api_name="/predict_upload")
-        assert status.startswith("Can't read that file"), (name, status)
-        assert "Traceback" not in status
+        answer = client.predict(handle_file(str(tmp_path / name)), api_name="/predict_upload")
+        assert answer["status"].startswith("Can't read that file"), (name, answer["status"])
+        assert "Traceback" not in answer["status"]
     good = save_png(seven, tmp_path / "seven.png")
-    label, _, status = client.predict(handle_file(str(good)), api_name="/predict_upload")
-    assert top_class(label) == "7"
+    assert client.predict(handle_file(str(good)), api_name="/predict_upload")["number"] == "7"
 
 
 def wait_for_text(path, text: str, timeout: float = 30) -> str:
@@ -112,9 +111,8 @@ def test_share_offline_warns_and_keeps_serving_locally(tmp_path, seven):
         # No internet here: Gradio cannot fetch its tunnel client, says so, and serves on.
         assert "Could not create share link" in wait_for_text(log, "Could not create share link")
         path = save_png(seven, tmp_path / "seven.png")
-        label, _, _ = local_client(f"http://127.0.0.1:{port}/").predict(handle_file(str(path)),
-                                                                       api_name="/predict_upload")
-        assert top_class(label) == "7"
+        answer = local_client(f"http://127.0.0.1:{port}/").predict(handle_file(str(path)), api_name="/predict_upload")
+        assert answer["number"] == "7"
     finally:
         stop(process)
 

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from benchmarks.common import drawing_of
 from conftest import draw_seven
 from digitdraw import InvalidImageError, NoDigitError, preprocess
 from digitdraw import preprocessing as pp
@@ -125,14 +126,37 @@ def test_noise_raises_no_digit():
         preprocess(noise)
 
 
-def test_empty_sketchpad_value_raises_no_digit():
-    with pytest.raises(NoDigitError, match="empty"):
-        preprocess({"background": None, "layers": None, "composite": None})
+def test_an_empty_drawing_raises_no_digit_as_blank():
+    with pytest.raises(NoDigitError, match="empty") as raised:
+        preprocess({"id": 3, "width": 400, "height": 300, "brush": 16, "strokes": []})
+    assert raised.value.blank
 
 
-def test_sketchpad_value_uses_the_composite(seven):
-    value = {"background": None, "layers": [], "composite": seven}
-    np.testing.assert_array_equal(preprocess(value), preprocess(seven))
+def test_a_drawing_sent_as_strokes_reads_like_the_same_drawing_as_an_image(held_out_digits):
+    digit = held_out_digits[60]
+    drawing = drawing_of(digit, width=400, height=400, brush=16)
+    canvas = Image.new("L", (400, 400), 255)
+    pp.draw_strokes(ImageDraw.Draw(canvas), [np.array(s) for s in drawing["strokes"]], 16, 0)
+    assert np.abs(preprocess(drawing) - preprocess(canvas)).mean() < 0.02
+
+
+@pytest.mark.parametrize("strokes", [[[[200, 200]]], [[[200, 200], [204, 203]]]], ids=["tap", "tiny flick"])
+def test_a_dot_is_not_a_digit(strokes):
+    with pytest.raises(NoDigitError, match="dot"):
+        preprocess({"width": 400, "height": 400, "brush": 16, "strokes": strokes})
+
+
+@pytest.mark.parametrize("drawing", [
+    {"width": 400, "height": 400, "brush": 16},
+    {"width": 400, "height": 400, "brush": 16, "strokes": [["a", "b"]]},
+    {"width": 100_000, "height": 400, "brush": 16, "strokes": [[[1, 1], [2, 2]]]},
+    {"width": 400, "height": 400, "brush": 1e9, "strokes": [[[1, 1], [2, 2]]]},
+    {"width": 400, "height": 400, "brush": 16, "strokes": [[[200, 200]] * 30_000]},
+    {"path": "/etc/passwd"},
+], ids=["no strokes", "text points", "too wide", "huge brush", "too many points", "a path"])
+def test_malformed_drawings_raise_invalid_image(drawing):
+    with pytest.raises(InvalidImageError):
+        preprocess(drawing)
 
 
 @pytest.mark.parametrize("bad", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 42, object(),

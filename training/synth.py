@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digitdraw.preprocessing import NoDigitError, preprocess
+from digitdraw.preprocessing import NoDigitError, draw_strokes, preprocess
 from training.data import PenDigit
 
 
@@ -78,23 +78,12 @@ def _place_strokes(digit: PenDigit, height: float, center: tuple[float, float], 
     return placed
 
 
-def _draw_strokes(draw: ImageDraw.ImageDraw, strokes: list[np.ndarray], width: int, fill: int) -> None:
-    """Polylines with round joints and caps, like a canvas brush."""
-    radius = width / 2
-    for xy in strokes:
-        points = [tuple(p) for p in xy.tolist()]
-        if len(points) > 1:
-            draw.line(points, fill=fill, width=width, joint="curve")
-        for x, y in (points[0], points[-1]):
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
-
-
 def render_canvas(digit: PenDigit, style: CanvasStyle, rng: np.random.Generator | None = None) -> Image.Image:
     """The digit as a sketchpad composite: mode L, white canvas, black ink, no anti-aliasing."""
     image = Image.new("L", (style.size, style.size), 255)
     draw = ImageDraw.Draw(image)
     strokes = _place_strokes(digit, style.height, style.center, style.slant)
-    _draw_strokes(draw, strokes, style.brush, 0)
+    draw_strokes(draw, strokes, style.brush, 0)
     if style.stray:
         rng = rng or np.random.default_rng(0)
         _draw_stray_mark(draw, style, strokes, rng)
@@ -169,7 +158,7 @@ def stroke_ink_map(digit: PenDigit, size: tuple[int, int], height: float, center
     """Pen strokes as a float ink map (1 = ink) of `size` (w, h), anti-aliased by 2x supersampling."""
     big = Image.new("L", (size[0] * 2, size[1] * 2), 0)
     strokes = _place_strokes(digit, 2 * height, (2 * center[0], 2 * center[1]), slant)
-    _draw_strokes(ImageDraw.Draw(big), strokes, max(1, 2 * width), 255)
+    draw_strokes(ImageDraw.Draw(big), strokes, max(1, 2 * width), 255)
     return np.asarray(big.reduce(2), np.float32) / 255
 
 

@@ -132,14 +132,24 @@ def render_real_set(split: str, seed: int, limit: int | None = None, workers: in
 
 # --------------------------------------------------------------------------- training
 
-def train(model: Net, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
+def epoch_order(n: int, n_mnist: int, mnist_repeat: float, generator: torch.Generator) -> torch.Tensor:
+    """Every image once, shuffled, plus a random (mnist_repeat - 1) share of the MNIST ones again.
+
+    MNIST comes first in the training set. Showing some of it twice keeps its weight in the mix
+    as the real handwriting grows (a third of the images cost 0.1 points of MNIST accuracy).
+    """
+    extra = torch.randperm(n_mnist, generator=generator)[: int((mnist_repeat - 1) * n_mnist)]
+    order = torch.cat([torch.arange(n), extra])
+    return order[torch.randperm(len(order), generator=generator)]
+
+
+def train(model: Net, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, optimizer: torch.optim.Optimizer,
           scheduler: torch.optim.lr_scheduler.LRScheduler, args: argparse.Namespace,
           generator: torch.Generator) -> tuple[float, float]:
-    """One epoch over shuffled, augmented batches; returns mean loss and accuracy."""
+    """One epoch over `order`'s images in augmented batches; returns mean loss and accuracy."""
     model.train()
-    order = torch.randperm(len(x), generator=generator)
     total_loss, correct, seen = 0.0, 0, 0
-    for start in range(0, len(x), args.batch_size):
+    for start in range(0, len(order), args.batch_size):
         index = order[start: start + args.batch_size]
         batch = augment(x[index].to(args.device), generator_for(args.device, generator))
         batch = batch.contiguous(memory_format=torch.channels_last)
@@ -199,6 +209,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=18, help="passes over the training set")
     parser.add_argument("--batch-size", type=int, default=256, help="images per training step")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
+    parser.add_argument("--mnist-repeat", type=float, default=1.5,
+                        help="how often each epoch shows MNIST on average (1.5: half of it twice)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for everything")
     parser.add_argument("--device", default="auto", help="'auto' (CUDA if present), 'cpu' or 'cuda'")
     parser.add_argument("--no-real", action="store_true", help="train on MNIST only")
@@ -240,11 +252,13 @@ def main(argv: list[str] | None = None) -> None:
 
     model = Net().to(args.device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
-    steps = args.epochs * (1 if args.dry_run else -(-len(x) // args.batch_size))
+    epoch_size = len(x) + int((args.mnist_repeat - 1) * split)
+    steps = args.epochs * (1 if args.dry_run else -(-epoch_size // args.batch_size))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
-        loss, accuracy = train(model, x, y, optimizer, scheduler, args, generator)
+        order = epoch_order(len(x), split, args.mnist_repeat, generator)
+        loss, accuracy = train(model, x, y, order, optimizer, scheduler, args, generator)
         cal_accuracy = (test(model, x_cal, args.device).argmax(1) == y_cal).float().mean().item()
         print(f"epoch {epoch:2d}  loss {loss:.4f}  train acc {accuracy:.4f}  "
               f"held-out acc {cal_accuracy:.4f}  {time.time() - t0:.0f}s", flush=True)
