@@ -125,6 +125,9 @@ def screen_points(page: Page, digit: data.PenDigit, share: float = 0.55) -> list
     return fit_strokes(digit, (box["x"], box["y"], box["width"], box["height"]), share)
 
 
+REST_S = 0.12  # longer than chromium's 100 ms velocity window, so the finger lifts at rest
+
+
 def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     for stroke in strokes:
         page.mouse.move(*stroke[0])
@@ -135,13 +138,20 @@ def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]]) -> Non
 
 
 def draw_with_touch(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Touch strokes through the DevTools protocol, as a finger on a phone makes them."""
+    """Touch strokes through the DevTools protocol, as a finger on a phone makes them.
+
+    The events come far faster than a finger moves, so each stroke rests REST_S before the finger
+    lifts: otherwise chromium reads the lift as a flick, starts a fling, and the next tap only
+    stops the fling (a tap on Clear would do nothing).
+    """
     cdp = page.context.new_cdp_session(page)
     for stroke in strokes:
         x, y = stroke[0]
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
         for x, y in stroke[1:]:
             cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        time.sleep(REST_S)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 

@@ -7,6 +7,7 @@ import numpy as np
 from conftest import canvas_of
 from digitdraw import load_classifier, predict
 from digitdraw.inference import WEIGHTS_PATH
+from digitdraw.preprocessing import PREPROCESSING_VERSION
 from training import data
 
 
@@ -15,7 +16,8 @@ def test_weights_are_small_safetensors_with_their_provenance():
     metadata = load_classifier().metadata
     for key in ("architecture", "command", "seed", "date", "mnist_test_accuracy", "temperature"):
         assert metadata.get(key), key
-    assert metadata["command"].startswith("python -m digitdraw.train")
+    assert metadata["command"].startswith("python -m training.train")
+    assert metadata["preprocessing_version"] == PREPROCESSING_VERSION  # trained on what the app runs
 
 
 def test_shipped_weights_reach_99_5_percent_on_the_mnist_test_set():

@@ -110,7 +110,8 @@ def test_drawing_with_a_finger_on_a_phone_keeps_the_answer_in_view(phone, held_o
             box = phone.locator(selector).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (selector, box)
         phone.tap("#clear")
-    assert sum(str(label) == read for label, read in shown) >= len(digits) - 1, shown
+        phone.wait_for_function("window.digitdraw.current().strokes.length === 0", timeout=WAIT_MS)
+    assert sum(str(label) == read for label, read in shown) >= len(digits) - 1, repr(shown)
 
 
 def swipe_up(page: Page, x: float, y: float, distance: float = 200) -> None:
