@@ -24,7 +24,7 @@ from benchmarks.common import free_port, local_client, start_app, stop, write_js
 
 CALL_TIMEOUT_S = 60
 CLEAR_STARTS = ("Can't read that file", "No digit found", "The pad is empty", "Draw a digit",
-                "Upload a photo", "It's a", "Not sure")
+                "Upload a photo", "It's a", "Not sure", "Reads")
 
 
 def seven(size: int = 400, mode: str = "L") -> Image.Image:

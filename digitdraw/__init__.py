@@ -1,7 +1,8 @@
-"""digitdraw: recognise a handwritten digit in a drawing or a photo.
+"""digitdraw: recognise handwritten digits and numbers in a drawing or a photo.
 
     import digitdraw
     digitdraw.predict(image)          # {"0": p0, ..., "9": p9}, calibrated, summing to 1
+    digitdraw.read_number(image)      # one such dict per digit of a written number, left to right
     digitdraw.preprocess(image)       # (28, 28) float32 in [0, 1], white digit on black
     digitdraw.load_classifier(path)   # (N, 28, 28) -> (N, 10) probabilities; None: shipped weights
     digitdraw.NoDigitError            # ValueError: the image holds no digit
@@ -18,8 +19,8 @@ from typing import Any
 
 from .preprocessing import InvalidImageError, NoDigitError, preprocess
 
-_FROM_INFERENCE = ("predict", "load_classifier")
-__all__ = ["predict", "preprocess", "load_classifier", "NoDigitError", "InvalidImageError"]
+_FROM_INFERENCE = ("predict", "read_number", "load_classifier")
+__all__ = ["predict", "read_number", "preprocess", "load_classifier", "NoDigitError", "InvalidImageError"]
 
 
 def __getattr__(name: str) -> Any:

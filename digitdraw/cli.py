@@ -2,6 +2,7 @@
 
     digitdraw predict FILE...           # name, digit and confidence of each file
     digitdraw predict --json FILE...    # one JSON object a line, with all ten probabilities
+    digitdraw predict --number FILE...  # each file read as a number, digit by digit (with --json too)
     digitdraw serve [--share] [--host HOST] [--port PORT]
 
 `predict` reads every file it can; a file it cannot read, or that holds no digit, is reported
@@ -44,6 +45,28 @@ def predict_files(paths: list[str], as_json: bool) -> int:
     return status
 
 
+def read_number_files(paths: list[str], as_json: bool) -> int:
+    """Print each file's number, digit by digit; return the exit status (1 if any file failed)."""
+    from .inference import CLASSES, probabilities_dict, read_number_steps
+
+    status = 0
+    for path in paths:
+        try:
+            rows = read_number_steps(path).probabilities
+        except (InvalidImageError, NoDigitError) as e:
+            print(f"{path}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        number = "".join(CLASSES[i] for i in rows.argmax(axis=1))
+        if as_json:
+            digits = [{"digit": CLASSES[int(row.argmax())], "confidence": round(float(row.max()), 6),
+                       "probabilities": {k: round(v, 6) for k, v in probabilities_dict(row).items()}} for row in rows]
+            print(json.dumps({"file": path, "number": number, "digits": digits}))
+        else:
+            print(f"{path}\t{number}\t" + " ".join(f"{row.max():.0%}" for row in rows))
+    return status
+
+
 def serve(host: str, port: int, share: bool) -> None:
     from . import serving
     from .inference import load_classifier
@@ -59,6 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     predict = commands.add_parser("predict", help="print the digit in each image file")
     predict.add_argument("files", nargs="+", metavar="FILE", help="image files (PNG, JPEG, ...)")
     predict.add_argument("--json", action="store_true", help="one JSON object a line, with all ten probabilities")
+    predict.add_argument("--number", action="store_true",
+                         help="read each image as a number of one or more digits, left to right")
     add_server_arguments(commands.add_parser("serve", help="run the app in the browser"))
     return parser.parse_args(argv)
 
@@ -66,7 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "predict":
-        return predict_files(args.files, args.json)
+        return (read_number_files if args.number else predict_files)(args.files, args.json)
     serve(args.host, args.port, args.share)
     return 0
 

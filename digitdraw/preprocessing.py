@@ -664,42 +664,79 @@ def center_by_mass(digit: np.ndarray, size: int = CANVAS_SIZE) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the whole pipeline
 
+Step = Callable[[str], None]
+
+
+def _no_step(name: str) -> None:
+    pass
+
+
 @dataclass
-class Trace:
-    """What each step of `preprocess` made, for the app's "How it was read" and the benchmarks."""
+class Page:
+    """The image as loaded, in gray, and its ink: what every digit in it is cut from."""
 
     image: Image.Image | np.ndarray  # as loaded: EXIF applied
     gray: np.ndarray
     ink: InkMap
-    selection: Selection
-    crop: np.ndarray  # the digit's ink in its bounding box, hairlines thickened
+
+
+@dataclass
+class DigitSteps:
+    """The MNIST recipe's steps for one digit, from its mask in the ink map to the 28x28."""
+
+    mask: np.ndarray  # the digit's pixels in the ink map
+    crop: np.ndarray  # its ink in its bounding box, hairlines thickened
     fitted: np.ndarray  # long side BOX_SIZE
     offset: tuple[int, int]  # where `fitted` sits in the result, (top, left)
     result: np.ndarray  # (CANVAS_SIZE, CANVAS_SIZE)
 
 
-def trace(image: Any, on_step: Callable[[str], None] | None = None) -> Trace:
-    """Run every step on `image`, calling `on_step(name)` after each (the benchmark times them).
+@dataclass
+class Trace:
+    """What each step of `preprocess` made, for the app's "How it was read" and the benchmarks."""
 
-    Raises NoDigitError if there is no digit, InvalidImageError if the input can't be read.
-    """
-    done = on_step or (lambda name: None)
+    page: Page
+    selection: Selection
+    digit: DigitSteps
+
+    @property
+    def result(self) -> np.ndarray:
+        return self.digit.result
+
+
+def read_page(image: Any, done: Step = _no_step) -> Page:
+    """Load the image, make it gray and find its ink, calling `done(name)` after each step."""
     loaded = load_image(image)
     done("decode")
     gray = to_grayscale(loaded)
     done("grayscale")
     ink = extract_ink(gray)
     done("ink")
-    selection = select_digit(ink.ink)
-    done("select")
-    crop = normalize_strokes(crop_digit(ink.ink, selection.digit))
+    return Page(loaded, gray, ink)
+
+
+def digit_steps(ink: np.ndarray, mask: np.ndarray, done: Step = _no_step) -> DigitSteps:
+    """One digit of the ink map (its mask) through the MNIST recipe: crop, fit, centre."""
+    crop = normalize_strokes(crop_digit(ink, mask))
     done("crop")
     fitted = fit_in_box(crop)
     done("fit")
     offset = mass_offset(fitted)
     result = place(fitted, offset)
     done("center")
-    return Trace(loaded, gray, ink, selection, crop, fitted, offset, result)
+    return DigitSteps(mask, crop, fitted, offset, result)
+
+
+def trace(image: Any, on_step: Step | None = None) -> Trace:
+    """Run every step on `image`, calling `on_step(name)` after each (the benchmark times them).
+
+    Raises NoDigitError if there is no digit, InvalidImageError if the input can't be read.
+    """
+    done = on_step or _no_step
+    page = read_page(image, done)
+    selection = select_digit(page.ink.ink)
+    done("select")
+    return Trace(page, selection, digit_steps(page.ink.ink, selection.digit, done))
 
 
 def preprocess(image: Any) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from PIL import Image
 
 from conftest import ROOT
 
@@ -28,7 +29,7 @@ def test_importing_preprocessing_loads_neither_torch_nor_gradio():
 
 
 def test_the_top_level_gives_the_engine():
-    code = ("import digitdraw, sys; names = ['predict', 'preprocess', 'load_classifier', 'NoDigitError', "
+    code = ("import digitdraw, sys; names = ['predict', 'read_number', 'preprocess', 'load_classifier', 'NoDigitError', "
             "'InvalidImageError']; print('torch' in sys.modules, all(hasattr(digitdraw, n) for n in names), "
             "'torch' in sys.modules)")
     assert run("-c", code).stdout.split() == ["False", "True", "True"]  # torch loads on first use
@@ -77,6 +78,20 @@ def test_predict_json_gives_all_ten_probabilities():
     assert answer["file"] == str(MNIST_EXAMPLES[0]) and answer["digit"] == "7"
     assert sorted(answer["probabilities"]) == [str(d) for d in range(10)]
     assert sum(answer["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+
+
+def test_predict_number_reads_each_digit(tmp_path):
+    pair = Image.new("L", (560, 280), 0)  # two MNIST examples side by side: "7" then "2"
+    for i, path in enumerate(MNIST_EXAMPLES[:2]):
+        pair.paste(Image.open(path).convert("L").resize((280, 280)), (280 * i, 0))
+    path = tmp_path / "pair.png"
+    pair.save(path)
+    expected = "".join(p.stem[-1] for p in MNIST_EXAMPLES[:2])
+    name, number, confidences = run("-m", "digitdraw", "predict", "--number", str(path)).stdout.strip().split("\t")
+    assert (name, number) == (str(path), expected) and len(confidences.split()) == 2
+    answer = json.loads(run("-m", "digitdraw", "predict", "--number", "--json", str(path)).stdout)
+    assert answer["number"] == expected and [d["digit"] for d in answer["digits"]] == list(expected)
+    assert all(sum(d["probabilities"].values()) == pytest.approx(1, abs=1e-4) for d in answer["digits"])
 
 
 def test_an_unreadable_file_is_reported_and_the_others_are_still_read(tmp_path):

@@ -145,6 +145,62 @@ def crop_around(image: Image.Image, margin: float, background: int = 255) -> Ima
     return out
 
 
+# --------------------------------------------------------------------------- numbers
+
+@dataclass(frozen=True)
+class NumberLayout:
+    """A written number: the digits' strokes in place, and each digit's columns (left, right)."""
+
+    strokes: list[np.ndarray]
+    columns: list[tuple[float, float]]
+    size: tuple[int, int]  # (w, h) of the page they are on
+    brush: int
+
+
+def lay_out_number(digits: list[PenDigit], rng: np.random.Generator, gaps: tuple[float, float],
+                   page_height: int = 300) -> NumberLayout:
+    """The digits written left to right, as one person writes a number on a wide pad.
+
+    Each digit is 45-60% of the page's height (+-8% between digits), its baseline moves by up to
+    4%; the space between two digits' ink is drawn from `gaps` (share of the digit height: 0.15-0.5
+    is ordinary spacing, under 0.08 nearly touching). The page is twice as wide as tall or more.
+    """
+    height = page_height * rng.uniform(0.45, 0.6)
+    brush = max(2, int(round(height * rng.uniform(0.05, 0.1))))
+    placed, columns, x = [], [], 0.0
+    for digit in digits:
+        h = height * rng.uniform(0.92, 1.08)
+        strokes = _place_strokes(digit, h, (0.0, rng.uniform(-0.04, 0.04) * height), 0.0)
+        points = np.concatenate(strokes)
+        left, right = float(points[:, 0].min()), float(points[:, 0].max())
+        shift = x - left
+        placed.extend(stroke + np.array([shift, 0], np.float32) for stroke in strokes)
+        columns.append((left + shift - brush / 2, right + shift + brush / 2))
+        x = right + shift + brush + rng.uniform(*gaps) * height
+    width = columns[-1][1] - columns[0][0]
+    size = (int(max(2 * page_height, width + page_height * rng.uniform(0.3, 0.8))), page_height)
+    offset = np.array([(size[0] - width) / 2 - columns[0][0], page_height / 2], np.float32)
+    return NumberLayout([s + offset for s in placed], [(a + offset[0], b + offset[0]) for a, b in columns], size, brush)
+
+
+def render_number_canvas(layout: NumberLayout) -> Image.Image:
+    """The number as the pad's drawing: black on a white canvas."""
+    image = Image.new("L", layout.size, 255)
+    draw_strokes(ImageDraw.Draw(image), layout.strokes, layout.brush, 0)
+    return image
+
+
+def render_number_photo(layout: NumberLayout, rng: np.random.Generator, dist: "PhotoDistribution", ink_kind: str,
+                        paper: str) -> bytes:
+    """The number written on paper and photographed (scaled to fit the photo's generation size)."""
+    scale = min(GENERATION_SIZE[0] / layout.size[0], GENERATION_SIZE[1] / layout.size[1]) * 0.9
+    big = Image.new("L", (2 * GENERATION_SIZE[0], 2 * GENERATION_SIZE[1]), 0)
+    centre = np.array(GENERATION_SIZE, np.float32) - np.array(layout.size, np.float32) * scale
+    draw_strokes(ImageDraw.Draw(big), [2 * (s * scale) + centre for s in layout.strokes], 2 * layout.brush * scale, 255)
+    ink = np.asarray(big.reduce(2), np.float32) / 255
+    return render_photo(ink, rng, dist, ink_kind=ink_kind, paper=paper, output_side=int(rng.integers(600, 1600)))
+
+
 # --------------------------------------------------------------------------- photos
 
 _INK_RGB = {"black": (0.08, 0.08, 0.1), "blue": (0.1, 0.18, 0.55), "pencil": (0.3, 0.3, 0.32),
