@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from benchmarks.common import write_json
 from digitdraw import preprocessing
-from digitdraw.inference import Classifier, load_classifier
+from digitdraw.inference import Classifier, load_classifier, read_number_steps
 from training import data, synth
 from training.evaluate import EVAL_PHOTOS
 
@@ -79,7 +80,31 @@ def main() -> None:
     for kind, r in results.items():
         where = ", ".join(f"{k} {v:.2f}" for k, v in r["steps_median_ms"].items())
         print(f"{kind:18s} {r['median_ms']:7.2f}ms {r['p95_ms']:7.2f}ms   {where}")
+    results["read_number, 800x300 canvas"] = time_numbers(classifier, args.runs, rng)
+    r = results["read_number, 800x300 canvas"]
+    print(f"{'read_number 800x300':18s} {r['median_ms']:7.2f}ms {r['p95_ms']:7.2f}ms   numbers of 2-6 digits, read whole")
     write_json(args.json, results)
+
+
+def time_numbers(classifier: Classifier, runs: int, rng: np.random.Generator) -> dict[str, float]:
+    """`read_number_steps` (segment, cut, recipe per digit, one model batch) on drawn numbers."""
+    pen = data.pendigits_for(data.TEST_WRITERS)
+    images = []
+    for _ in range(runs):
+        digits = [pen[int(i)] for i in rng.integers(0, len(pen), int(rng.integers(2, 7)))]
+        layout = synth.lay_out_number(digits, rng, (0.15, 0.5), page_height=300)
+        number = synth.render_number_canvas(layout)
+        number.thumbnail((800, 300))  # six digits may be wider than 800 px: shrink, keep the shape
+        page = Image.new("L", (800, 300), 255)
+        page.paste(number, ((800 - number.width) // 2, (300 - number.height) // 2))
+        images.append(page)
+    read_number_steps(images[0], classifier)  # warm-up
+    times = []
+    for image in images:
+        start = time.perf_counter()
+        read_number_steps(image, classifier)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95)), "runs": runs}
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 - DrawingPad: a canvas for mouse, touch and pen. After every stroke and, throttled, while one is
   drawn, it sends the drawing as strokes (a few KB) to its server function, one POST answered
   directly. Its value, for API callers, is a drawing or an image file.
-- ResultsPanel: the answer (status, bars, the 28x28 the model read), drawn in the browser. It
-  ignores answers for drawings older than the pad's current one.
+- ResultsPanel: the answer (status, bars, the 28x28 the model read; for a number, one small
+  panel per digit), drawn in the browser. It ignores answers for drawings older than the pad's current one.
+
+- ExplainPanel: "How it was read": the steps and the saliency maps of what the results show,
+  asked of its server function only while the panel is open.
 
 Their JavaScript and CSS live in static/ beside this file.
 """
@@ -30,13 +33,14 @@ PAD_HTML = """
 </div>
 """
 
-PAD_DESCRIPTION = ("Drawing pad: draw a digit with the mouse, a finger or a pen. "
+PAD_DESCRIPTION = ("Drawing pad: draw a digit or a number with the mouse, a finger or a pen. "
                    "Control+Z undoes the last stroke, Escape clears the pad.")
 
 RESULTS_HTML = """
 <div class="results" data-prompt="${prompt}">
   <p id="status" role="status" aria-live="polite"></p>
   <div class="answer"><div id="probs"></div><div id="preview"></div></div>
+  <ol id="digits" aria-label="Each digit read"></ol>
 </div>
 """
 
@@ -53,6 +57,19 @@ DRAWING_SCHEMA = {
 }
 FILE_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}, "meta": {"type": "object"}},
                "description": "an image file (gradio_client: handle_file(path))"}
+
+
+EXPLAIN_HTML = """
+<div class="explain">
+  <p class="explain-status" role="status">Draw or upload a digit to see how it is read.</p>
+  <h4>Steps</h4>
+  <ol id="steps"></ol>
+  <h4>What the model looked at</h4>
+  <p class="legend">Integrated gradients over the 28x28 the model read: <span class="up">red</span> pixels raised the
+  answer, <span class="down">blue</span> ones lowered it.</p>
+  <div id="saliency"></div>
+</div>
+"""
 
 
 def _static(name: str) -> str:
@@ -107,3 +124,12 @@ class ResultsPanel(gr.HTML):
 
     def example_value(self) -> Any:
         return self.example_payload()
+
+
+class ExplainPanel(gr.HTML):
+    """How the shown answer was read (see static/explain.js): steps and saliency, on demand."""
+
+    def __init__(self, explain: Callable[[Any], dict[str, Any]], **kwargs: Any) -> None:
+        """`explain_reading({"drawing": ...} or {"image": data URL}) -> {status, steps, saliency}`."""
+        super().__init__(value=None, html_template=EXPLAIN_HTML, css_template=_static("explain.css"),
+                         js_on_load=_static("explain.js"), server_functions=[explain], **kwargs)

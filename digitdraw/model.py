@@ -38,6 +38,13 @@ class Net(nn.Module):
         return self.classifier(self.pool(self.features(x)))
 
 
+def layer_table(model: Net) -> list[tuple[str, str, int]]:
+    """(name, what it is, parameter count) of each layer that has parameters, in order."""
+    return [(name, repr(module), sum(p.numel() for p in module.parameters()))
+            for name, module in model.named_modules()
+            if not list(module.children()) and any(True for _ in module.parameters())]
+
+
 def save_weights(model: Net, path: str | Path, metadata: dict[str, str]) -> None:
     """Save the weights as safetensors, with the metadata (strings) in the file header."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

@@ -58,13 +58,13 @@ def test_predict_upload_reads_photos(client, held_out_digits, tmp_path):
 
 def test_an_empty_drawing_asks_for_a_digit(client):
     answer = client.predict({"id": 1, "width": 400, "height": 400, "brush": 16, "strokes": []}, api_name="/predict_sketch")
-    assert answer["status"] == "Draw a digit" and answer["digits"] == []
+    assert answer["status"] == "Draw a digit or a number" and answer["digits"] == []
 
 
 def test_blank_images_are_not_digits(client, tmp_path):
     path = save_png(Image.new("L", (400, 400), 255), tmp_path / "blank.png")
     answer = client.predict(handle_file(str(path)), api_name="/predict_sketch")
-    assert answer["status"] == "Draw a digit" and answer["digits"] == []
+    assert answer["status"] == "Draw a digit or a number" and answer["digits"] == []
     answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
     assert answer["status"].startswith("No digit found —") and answer["digits"] == []
 
@@ -93,6 +93,20 @@ def test_bad_files_get_a_clear_message_and_the_server_keeps_serving(client, tmp_
         assert "Traceback" not in answer["status"]
     good = save_png(seven, tmp_path / "seven.png")
     assert client.predict(handle_file(str(good)), api_name="/predict_upload")["number"] == "7"
+
+
+def test_read_number_returns_the_digits_and_their_probabilities(client, held_out_digits, tmp_path):
+    rng = np.random.default_rng(1)
+    digits = [held_out_digits[i] for i in (24, 2, 30, 75)]  # 2 0 2 6
+    path = save_png(synth.render_number_canvas(synth.lay_out_number(digits, rng, (0.2, 0.4))), tmp_path / "2026.png")
+    answer = client.predict(handle_file(str(path)), api_name="/read_number")
+    assert answer["number"] == "2026" and answer["status"].startswith("Reads 2026")
+    for digit, read in zip("2026", answer["digits"]):
+        assert read["digit"] == digit and set(read) == {"digit", "confidence", "unsure", "probabilities"}
+        assert sum(read["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+    blank = save_png(Image.new("L", (400, 200), 255), tmp_path / "blank.png")
+    nothing = client.predict(handle_file(str(blank)), api_name="/read_number")
+    assert nothing["number"] == "" and nothing["digits"] == [] and nothing["status"].startswith("No digit found")
 
 
 def wait_for_text(path, text: str, timeout: float = 30) -> str:

@@ -14,6 +14,7 @@ from benchmarks.common import drawing_of
 from conftest import save_png
 from digitdraw import load_classifier, ui
 from digitdraw.components import DrawingPad
+from training import synth
 
 
 def read_drawings(drawings):
@@ -41,7 +42,7 @@ def test_a_drawing_gives_its_digit_ten_probabilities_a_preview_and_a_status(held
 
 def test_an_empty_pad_asks_for_a_digit():
     [answer] = read_drawings([{"id": 4, "width": 400, "height": 300, "brush": 16, "strokes": []}])
-    assert answer == {"drawing": 4, "status": "Draw a digit", "number": "", "digits": []}
+    assert answer == {"drawing": 4, "status": "Draw a digit or a number", "number": "", "digits": []}
 
 
 def test_a_blank_upload_says_no_digit(tmp_path):
@@ -82,7 +83,7 @@ def test_a_batch_mixes_digits_and_problems(held_out_digits):
     seven = drawing_of(held_out_digits[84])
     answers = read_drawings([seven, {"id": 2, "width": 400, "height": 400, "brush": 16, "strokes": []}, seven])
     assert [bool(a["digits"]) for a in answers] == [True, False, True]
-    assert answers[1]["status"] == "Draw a digit"
+    assert answers[1]["status"] == "Draw a digit or a number"
 
 
 def test_unsure_answers_are_shown_as_unsure():
@@ -90,8 +91,23 @@ def test_unsure_answers_are_shown_as_unsure():
     probabilities[4], probabilities[9] = 0.45, 0.4
     read = ui.digit_answer(np.zeros((28, 28), np.float32), probabilities)
     assert read["unsure"]
-    status = ui.status_line(read)
+    status = ui.status_line([read])
     assert status.startswith("Not sure") and "a 4 (45%)" in status and "a 9 (40%)" in status
+    sure = ui.digit_answer(np.zeros((28, 28), np.float32), np.eye(10)[2])
+    assert ui.status_line([sure, sure, sure]) == "Reads 222."
+    assert ui.status_line([sure, read, sure]) == "Reads 242, not sure of the 2nd digit (4 or 9)."
+
+
+def test_a_drawn_number_is_read_digit_by_digit(held_out_digits):
+    rng = np.random.default_rng(0)
+    digits = [held_out_digits[i] for i in (24, 2, 30, 75)]  # 2 0 2 6, by held-out writers
+    layout = synth.lay_out_number(digits, rng, (0.2, 0.4))
+    strokes = [stroke.tolist() for stroke in layout.strokes]
+    drawing = {"id": 9, "width": layout.size[0], "height": layout.size[1], "brush": layout.brush, "strokes": strokes}
+    answer = read_drawings([drawing])[0]
+    assert answer["number"] == "2026" and answer["status"].startswith("Reads 2026")
+    assert [d["digit"] for d in answer["digits"]] == list("2026")
+    assert all(d["preview"].startswith("data:image/png;base64,") for d in answer["digits"])
 
 
 def test_the_pad_reads_an_uploaded_file_only_as_gradio_delivers_it(tmp_path):

@@ -23,7 +23,7 @@ import argparse
 import json
 from collections import Counter
 from functools import lru_cache
-from multiprocessing import Pool
+import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,8 @@ def summarize(cases: list[dict[str, Any]]) -> dict[str, Any]:
 
 def evaluate_numbers(quick: bool = False, seed: int = 0, workers: int = 2) -> dict[str, dict[str, Any]]:
     """Every set ("drawn, ordinary", ...) summarized; see the module's docstring."""
-    with Pool(workers) as pool:
+    # Spawned, not forked: a fork of a process that has run torch can hang in its thread pool.
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
         cases = pool.map(read_job, jobs(quick, seed), chunksize=8)
     return {f"{medium}, {spacing}": summarize([c for c in cases if c["medium"] == medium and c["spacing"] == spacing])
             for medium in MEDIA for spacing in SPACINGS}
