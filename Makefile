@@ -1,5 +1,5 @@
 # make run        - create .venv, install digitdraw (editable), serve http://127.0.0.1:7860
-# make test       - also install the test tools and Debian's chromium, then run every test
+# make test       - also install the test tools, Debian's chromium and nginx, then run every test
 # make test-fast  - the edit loop: everything but the browser and server tests (under a minute)
 # make lint       - ruff
 # make train / make evaluate / make bench - reproduce the weights and the published numbers
@@ -9,13 +9,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 
 .PHONY: run test test-fast lint train evaluate bench
 
 run: $(VENV)/.runtime
 	$(PY) app.py $(ARGS)
 
-test: $(VENV)/.dev $(CHROMIUM)
+test: $(VENV)/.dev $(CHROMIUM) $(NGINX)
 	$(PY) -m pytest -rs
 
 test-fast: $(VENV)/.dev
@@ -29,6 +30,7 @@ train: $(VENV)/.dev
 
 evaluate: $(VENV)/.dev
 	$(PY) -m training.evaluate --json artifacts/evaluate.json --markdown artifacts/model_card.md
+	$(PY) -m training.plots artifacts/evaluate.json
 
 bench: $(VENV)/.dev $(CHROMIUM)
 	$(PY) -m benchmarks.engine
@@ -49,3 +51,7 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q chromium
+
+$(NGINX):  # deploy/nginx.conf is checked with `nginx -t`
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q nginx

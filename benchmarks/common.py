@@ -177,6 +177,7 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the load generator's own CPU while the loops ran
 
     def summary(self) -> dict[str, float]:
         lat = np.array(self.latencies_ms) if self.latencies_ms else np.array([np.nan])
@@ -185,10 +186,12 @@ class LoadResult:
                 "p95_ms": float(np.percentile(lat, 95)), "p99_ms": float(np.percentile(lat, 99))}
 
 
-def run_users(users: int, seconds: float, make_user: Callable[[int], Callable[[int], None]]) -> LoadResult:
+def run_users(users: int, seconds: float, make_user: Callable[[int], Callable[[int], None]],
+              start_at: float | None = None) -> LoadResult:
     """`users` threads, each with its own client from make_user(i), calling it in a loop for `seconds`.
 
-    A call that raises counts as an error. Every loop is bounded by the deadline.
+    A call that raises counts as an error. Every loop is bounded by the deadline. With `start_at`
+    (a time.time()), the loops start then: load processes started apart run together.
     """
     result = LoadResult(users, seconds)
     lock = threading.Lock()
@@ -213,9 +216,12 @@ def run_users(users: int, seconds: float, make_user: Callable[[int], Callable[[i
     threads = [threading.Thread(target=loop, args=(c,), daemon=True) for c in clients]
     for t in threads:
         t.start()
+    if start_at is not None:
+        time.sleep(max(0.0, start_at - time.time()))
     start_line.wait()
-    t_start = time.monotonic()
+    t_start, cpu_start = time.monotonic(), time.process_time()
     for t in threads:
         t.join(timeout=seconds + 120)
     result.seconds = time.monotonic() - t_start
+    result.cpu_seconds = time.process_time() - cpu_start
     return result

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -44,23 +46,53 @@ MUST_CUT_ASPECT = 1.8
 # Integrated gradients' Riemann sum: with 32 steps the maps add up to the logits' change within a
 # few percent on the test digits (tests/test_explain.py), in a few ms on one core.
 IG_STEPS = 32
+# A ZeroGPU call's reserved GPU time, s: a batch of 16 digits takes milliseconds, and a short
+# duration gets a visitor's request a better place in ZeroGPU's queue.
+ZERO_GPU_SECONDS = 5
+
+
+def cpu_logits(model: Net) -> Callable[[np.ndarray], np.ndarray]:
+    """The model's logits for (N, 28, 28) float32 digits, on the CPU."""
+    def run(digits: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(digits).unsqueeze(1)).numpy()
+    return run
+
+
+def zero_gpu_logits(model: Net, device: str = "cuda") -> Callable[[np.ndarray], np.ndarray]:
+    """The logits on a Hugging Face ZeroGPU Space, as its documentation shows: the model is put on
+    `cuda` at start-up, and only the batched model call runs inside a `@spaces.GPU` function,
+    which gets the real GPU for its duration. CPU arrays go in and come out; preprocessing stays
+    outside, on the CPU."""
+    import spaces  # only here: the rest of the app, and every other host, never needs it
+
+    model.to(device)
+
+    @spaces.GPU(duration=ZERO_GPU_SECONDS)
+    def run(digits: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(digits).to(device).unsqueeze(1)).float().cpu().numpy()
+    return run
 
 
 class Classifier:
     """Callable: float32 array (N, 28, 28) in [0, 1] -> (N, 10) calibrated probabilities."""
 
-    def __init__(self, model: Net, temperature: float, metadata: dict[str, str]) -> None:
+    def __init__(self, model: Net, temperature: float, metadata: dict[str, str],
+                 logits: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        """`logits` runs the model (default: on the CPU; see zero_gpu_logits). `model` stays on the
+        CPU for the saliency maps, which need gradients and are computed only on request."""
         self.model = model
         self.temperature = temperature
         self.metadata = metadata
+        self._logits = logits or cpu_logits(model)
 
     def __call__(self, digits: np.ndarray) -> np.ndarray:
         digits = np.asarray(digits, dtype=np.float32)
         if digits.ndim != 3 or digits.shape[1:] != (CANVAS_SIZE, CANVAS_SIZE):
             raise ValueError(f"expected an array of shape (N, {CANVAS_SIZE}, {CANVAS_SIZE}), got {digits.shape}")
-        with torch.inference_mode():
-            logits = self.model(torch.from_numpy(digits).unsqueeze(1))
-            return torch.softmax(logits / self.temperature, dim=1).numpy()
+        logits = torch.from_numpy(self._logits(digits))
+        return torch.softmax(logits / self.temperature, dim=1).numpy()
 
     def attributions(self, digit: np.ndarray, top: int, runner_up: int, steps: int = IG_STEPS) -> np.ndarray:
         """Integrated gradients (Sundararajan et al., 2017) of one 28x28, from a black image.
@@ -81,8 +113,7 @@ class Classifier:
 
     def logits(self, digits: np.ndarray) -> np.ndarray:
         """The model's logits for (N, 28, 28) digits (before calibration)."""
-        with torch.inference_mode():
-            return self.model(torch.from_numpy(np.asarray(digits, np.float32)).unsqueeze(1)).numpy()
+        return self._logits(np.asarray(digits, np.float32))
 
 
 @lru_cache(maxsize=4)
@@ -92,7 +123,10 @@ def _load(path: str) -> Classifier:
     if trained_on is not None and trained_on != PREPROCESSING_VERSION:
         warnings.warn(f"{path} was trained on preprocessing version {trained_on}, this is version "
                       f"{PREPROCESSING_VERSION}: its accuracy may be lower than measured.", stacklevel=3)
-    return Classifier(model, float(metadata.get("temperature", 1.0)), metadata)
+    temperature = float(metadata.get("temperature", 1.0))
+    if os.environ.get("SPACES_ZERO_GPU"):  # set by Hugging Face on ZeroGPU hardware
+        return Classifier(model, temperature, metadata, zero_gpu_logits(copy.deepcopy(model)))
+    return Classifier(model, temperature, metadata)
 
 
 def load_classifier(path: str | Path | None = None) -> Classifier:
