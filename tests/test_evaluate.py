@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from training import synth
 from training.evaluate import Results, cut_bin, expected_calibration_error, ink_off_canvas, wilson_interval
@@ -51,3 +54,23 @@ def test_calibration_error_is_zero_when_confidence_matches_accuracy():
     assert expected_calibration_error(results) == pytest.approx(0)
     results.add(3, confident)  # wrong at 100% confidence
     assert expected_calibration_error(results) == pytest.approx(1 / 11)
+
+
+def test_the_model_cards_pictures_are_drawn_from_a_report(tmp_path):
+    from training import plots
+
+    def one_set(accuracy: float) -> dict:
+        matrix = np.eye(10) * 50 + 1
+        return {"n": 500, "accuracy": accuracy, "low": accuracy - 0.02, "high": min(1.0, accuracy + 0.01), "ece": 0.01,
+                "per_class": [accuracy] * 10, "confusion": matrix.tolist(),
+                "conditions": {"canvas 280-450 px": {"n": 100, "accuracy": accuracy, "low": 0.9, "high": 1.0}},
+                "reliability": [{"confidence": 0.5, "accuracy": 0.45, "share": 0.1},
+                                {"confidence": 0.99, "accuracy": 0.98, "share": 0.9}]}
+    report = {"sets": {"drawn digits": one_set(0.98), "scans": one_set(0.97), "photos": one_set(0.96)},
+              "numbers": {"drawn, ordinary": {"exact": 0.95, "low": 0.92, "high": 0.97}}}
+    path = tmp_path / "evaluate.json"
+    path.write_text(json.dumps(report))
+    plots.main([str(path), "--out", str(tmp_path / "model")])
+    drawn = sorted(p.name for p in (tmp_path / "model").glob("*.png"))
+    assert drawn == ["conditions.png", "confusion.png", "per_class.png", "reliability.png"]
+    assert all(Image.open(tmp_path / "model" / name).size[0] >= 400 for name in drawn)

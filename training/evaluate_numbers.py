@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 from collections import Counter
 from functools import lru_cache
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def segmentation_errors(spans: list[tuple[float, float]], centres: list[float], 
         errors["extra"] += not covered
     found_centres = [(a + b) / 2 for a, b in spans]
     for j, c in enumerate(centres):
-        over = sum(abs(f - c) <= width_share for f in found_centres)
+        over = sum(bool(abs(f - c) <= width_share) for f in found_centres)  # ints: the report is JSON
         errors["split"] += over >= 2
         errors["missed"] += over == 0 and not any(j in covered for covered in under)
     return errors
