@@ -57,6 +57,9 @@ def conditions(report: dict[str, Any], path: Path) -> None:
     rows = [(name, r) for name, r in report["sets"].items()]
     rows += [(f"drawn: {tag}", g) for tag, g in report["sets"]["drawn digits"]["conditions"].items()
              if not tag.startswith("form ")]
+    for name in ("tight drawings", "scans"):  # the margin bins: digits that fill the frame
+        rows += [(f"{name}: {tag}", g) for tag, g in report["sets"].get(name, {}).get("conditions", {}).items()
+                 if tag.startswith("margin")]
     rows += [(f"numbers {name}", {"accuracy": r["exact"], "low": r["low"], "high": r["high"]})
              for name, r in report.get("numbers", {}).items()]
     names = [name for name, _ in rows][::-1]
