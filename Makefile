@@ -1,6 +1,6 @@
 # make run        - create .venv, install digitdraw (editable), serve http://127.0.0.1:7860
 # make test       - also install the test tools, Debian's chromium and nginx, then run every test
-# make test-fast  - the edit loop: everything but the browser and server tests (under a minute)
+# make test-fast  - the edit loop: everything but the browser, server and long property tests
 # make lint       - ruff
 # make train / make evaluate / make bench - reproduce the weights and the published numbers
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, draw_with_mouse, draw_with_touch, screen_points
 from conftest import ROOT
+from training import synth
 from training.data import PenDigit
 
 pytestmark = pytest.mark.browser
@@ -82,7 +84,7 @@ def status(page: Page) -> str:
 
 def test_page_opens_ready_to_draw(page):
     assert "digitdraw" in page.title()
-    assert status(page) == "Draw a digit"
+    assert status(page) == "Draw a digit or a number"
     assert page.get_attribute("#sketch canvas", "aria-label").startswith("Drawing pad")
     assert page.is_disabled("#sketch button[data-action=undo]") and page.is_enabled("#clear")
     assert page.get_attribute("#status", "aria-live") == "polite"
@@ -118,6 +120,36 @@ def swipe_up(page: Page, x: float, y: float, distance: float = 200) -> None:
     draw_with_touch(page, [[(x, y - distance * k / 10) for k in range(11)]])
 
 
+def number_points(page: Page, digits: list[PenDigit], seed: int = 0) -> list[list[tuple[float, float]]]:
+    """The digits written as one number across the pad, ordinarily spaced, in page pixels."""
+    layout = synth.lay_out_number(digits, np.random.default_rng(seed), (0.2, 0.4))
+    box = page.locator("#sketch canvas").bounding_box()
+    scale = min(box["width"] / layout.size[0], box["height"] / layout.size[1])
+    x0 = box["x"] + (box["width"] - scale * layout.size[0]) / 2
+    y0 = box["y"] + (box["height"] - scale * layout.size[1]) / 2
+    return [[(x0 + scale * x, y0 + scale * y) for x, y in stroke.tolist()] for stroke in layout.strokes]
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_number_is_read_digit_by_digit_with_a_panel_for_each(device, page, phone, held_out_digits):
+    screen = page if device == "desktop" else phone
+    digits = [held_out_digits[i] for i in (24, 2, 30, 75)]  # 2 0 2 6
+    points = number_points(screen, digits)
+    (draw_with_touch if device == "phone" else draw_with_mouse)(screen, points)
+    assert settled(screen) == "2026"
+    assert status(screen).startswith("Reads 2026")
+    cards = screen.locator("#digits li")
+    assert cards.count() == 4
+    assert [cards.nth(i).get_attribute("aria-label").split(",")[0] for i in range(4)] == \
+        ["Digit 1: 2", "Digit 2: 0", "Digit 3: 2", "Digit 4: 6"]
+    assert screen.locator("#probs li").count() == 0  # one digit's big bars give way to the panels
+    last = cards.nth(3).bounding_box()
+    assert last["y"] + last["height"] <= screen.viewport_size["height"]  # the answer is in view
+    if device == "phone":
+        assert screen.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    assert screen.errors == []
+
+
 def test_the_page_scrolls_under_a_finger_outside_the_pad_and_not_on_it(phone):
     phone.evaluate("document.body.style.minHeight = '2000px'")  # room to scroll, whatever the page's height
     pad = phone.locator("#sketch canvas").bounding_box()
@@ -135,12 +167,12 @@ def test_clear_while_a_drawing_is_being_read_leaves_no_stale_answer(page, held_o
     page.wait_for_function("window.digitdraw.drawing > 0")
     assert held, "no reading was sent"
     page.click("#clear")
-    assert status(page) == "Draw a digit"  # at once, without waiting for the server
+    assert status(page) == "Draw a digit or a number"  # at once, without waiting for the server
     holding[0] = False
     for route in held:
         route.continue_()  # the answer for the 7 arrives now, after the Clear
     page.wait_for_load_state("networkidle")  # the held answers have all arrived
-    assert status(page) == "Draw a digit"
+    assert status(page) == "Draw a digit or a number"
     assert page.evaluate("document.querySelector('#probs').dataset.top") == ""
     assert draw(page, held_out_digits[36]) == "3"  # a 3 drawn after the clear is read
 
@@ -156,11 +188,11 @@ def test_undo_brings_back_the_previous_answer(page):
     page.click("#sketch button[data-action=undo]")
     assert settled(page) == first == "1"
     page.keyboard.press("Control+z")  # undo from the keyboard: the pad is empty
-    assert settled(page) == "" and status(page) == "Draw a digit"
+    assert settled(page) == "" and status(page) == "Draw a digit or a number"
     draw_with_mouse(page, [stem])
     assert settled(page) == "1"
     page.keyboard.press("Escape")  # clear from the keyboard
-    assert status(page) == "Draw a digit" and page.is_disabled("#sketch button[data-action=undo]")
+    assert status(page) == "Draw a digit or a number" and page.is_disabled("#sketch button[data-action=undo]")
 
 
 def test_each_reading_is_one_small_request(page, held_out_digits):
@@ -172,11 +204,51 @@ def test_each_reading_is_one_small_request(page, held_out_digits):
     assert max(readings) < 20_000  # strokes, not images: a few KB
 
 
+def explain_requests(page: Page) -> list[str]:
+    posts = []
+    page.on("request", lambda r: posts.append(r.post_data or "") if "component_server" in r.url else None)
+    return posts
+
+
+def test_how_it_was_read_shows_the_steps_only_when_open(page, held_out_digits):
+    posts = explain_requests(page)
+    assert draw(page, held_out_digits[84]) == "7"
+    assert not [p for p in posts if "explain_reading" in p]  # closed: nothing computed
+    page.get_by_text("How it was read").click()
+    page.wait_for_function("document.querySelectorAll('#steps li').length === 6", timeout=WAIT_MS)
+    captions = page.locator("#steps li span").all_inner_texts()
+    assert captions[0].startswith("as received") and "dark ink on a light background" in captions[1]
+    assert "to centre the mass in 28x28" in captions[-1] or "already centred" in captions[-1]
+    assert page.locator("#saliency img").count() == 2
+    assert "why a 7 and not a" in page.inner_text("#saliency")
+    page.click("#clear")
+    assert draw(page, held_out_digits[36]) == "3"  # a new drawing: the open panel follows it
+    page.wait_for_function("document.querySelector('#explain .explain-status')?.textContent === 'Read as 3.'",
+                           timeout=WAIT_MS)
+    assert page.errors == []
+
+
+def test_the_model_tab_shows_the_model_card(page):
+    page.get_by_role("tab", name="Model").click()
+    card = page.locator("#model-card")
+    card.locator("table").wait_for()
+    page.wait_for_function("[...document.querySelectorAll('#model-card img')].length === 4 && "
+                           "[...document.querySelectorAll('#model-card img')].every((i) => i.complete && i.naturalWidth > 0)",
+                           timeout=WAIT_MS)
+    assert "150,698 parameters" in card.inner_text()
+    assert card.locator("tbody tr").count() == 11
+    assert page.errors == []
+
+
 def test_upload_tab_reads_a_photo(page):
     page.get_by_role("tab", name="Upload").click()
     page.locator("#upload input[type=file]").set_input_files(str(ROOT / "examples" / "photo-blue-digit-9.jpg"))
     page.wait_for_function("document.querySelector('#probs').dataset.top === '9'", timeout=WAIT_MS)
     assert status(page).startswith("It's a 9")
+    page.get_by_text("How it was read").click()  # the photo's steps: the page sends the image it shows
+    page.wait_for_function("document.querySelector('#explain .explain-status')?.textContent === 'Read as 9.'",
+                           timeout=WAIT_MS)
+    assert "paper" in page.locator("#steps li span").nth(1).inner_text()
 
 
 def test_clicking_an_example(page):

@@ -95,9 +95,9 @@ def test_saliency_adds_up_to_the_change_of_the_logits(held_out_digits):
         logits, black = classifier.logits(np.stack([x, np.zeros_like(x)]))
         top, runner_up = (int(c) for c in np.argsort(logits)[::-1][:2])
         maps = classifier.attributions(x, top, runner_up)
-        assert maps[0].sum() == pytest.approx(logits[top] - black[top], rel=0.05, abs=0.2)
+        assert maps[0].sum() == pytest.approx(logits[top] - black[top], rel=0.08, abs=0.2)
         versus = (logits[top] - logits[runner_up]) - (black[top] - black[runner_up])
-        assert maps[1].sum() == pytest.approx(versus, rel=0.05, abs=0.2)
+        assert maps[1].sum() == pytest.approx(versus, rel=0.08, abs=0.2)
 
 
 def test_heatmap_marks_up_in_red_and_down_in_blue():
