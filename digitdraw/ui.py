@@ -1,8 +1,9 @@
 """The Gradio app: draw or upload a digit or a number, and see what the model reads and how sure it is.
 
-The event functions take batches (lists) because Gradio batches concurrent requests into one
-model call. Nothing a user draws or uploads is stored: no flagging, and Gradio's cache of
-uploads is emptied every minute.
+The event functions take batches (lists), as Gradio hands them concurrent requests; each image
+is read with one model call per round of cut trials (inference.read_number_steps). Nothing a
+user draws or uploads is stored: no flagging, and Gradio's cache of uploads is emptied every
+minute.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PIL import Image
 from . import explain
 from .components import STATIC, DrawingPad, ExplainPanel, ResultsPanel
 from .gradio_compat import UploadImage
-from .inference import Classifier, find_digits, probabilities_dict, read_number_steps
+from .inference import Classifier, probabilities_dict, read_number_steps
 from .model import layer_table
 from .paths import shipped
 from .preprocessing import InvalidImageError, NoDigitError, select_digit
@@ -99,26 +100,24 @@ def drawing_id(value: Any) -> int | None:
 
 
 def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blank_is_empty: bool) -> list[dict[str, Any]]:
-    """Find the digits of each image, classify all of them in one model call, explain the rest.
+    """Read the number in each image (its digits found and classified together), explain the rest.
 
     With `blank_is_empty` an image without any mark (a cleared pad) gets the prompt.
     """
     answers = [message(prompt, drawing_id(image)) for image in images]
-    found: dict[int, list[np.ndarray]] = {}
     for i, image in enumerate(images):
         if image is None:
             continue
         try:
-            found[i] = [steps.result for steps in find_digits(image, classifier)[1]]
+            reading = read_number_steps(image, classifier)
         except NoDigitError as e:
             answers[i]["status"] = prompt if e.blank and blank_is_empty else str(e)
+            continue
         except InvalidImageError as e:
             answers[i]["status"] = f"Can't read that file — {e}"
-    if found:
-        rows = iter(classifier(np.stack([x for digits in found.values() for x in digits])))
-        for i, digits in found.items():
-            read = [digit_answer(x, next(rows)) for x in digits]
-            answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
+            continue
+        read = [digit_answer(d.result, row) for d, row in zip(reading.digits, reading.probabilities)]
+        answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
     return answers
 
 
