@@ -21,9 +21,18 @@ from .preprocessing import InvalidImageError, NoDigitError, preprocess
 from .serving import add_server_arguments
 
 
+def digit_fields(row: np.ndarray) -> dict:
+    """One digit's probabilities as the JSON output gives them: digit, confidence, all ten."""
+    from .inference import probabilities_dict
+
+    best = int(row.argmax())
+    return {"digit": str(best), "confidence": round(float(row[best]), 6),
+            "probabilities": {k: round(v, 6) for k, v in probabilities_dict(row).items()}}
+
+
 def predict_files(paths: list[str], as_json: bool) -> int:
     """Print one line per readable file; return the exit status (1 if any file failed)."""
-    from .inference import load_classifier, probabilities_dict
+    from .inference import load_classifier
 
     digits, readable, status = [], [], 0
     for path in paths:
@@ -38,8 +47,7 @@ def predict_files(paths: list[str], as_json: bool) -> int:
     for path, row in zip(readable, load_classifier()(np.stack(digits))):
         best = int(row.argmax())
         if as_json:
-            print(json.dumps({"file": path, "digit": str(best), "confidence": round(float(row[best]), 6),
-                              "probabilities": {k: round(v, 6) for k, v in probabilities_dict(row).items()}}))
+            print(json.dumps({"file": path, **digit_fields(row)}))
         else:
             print(f"{path}\t{best}\t{row[best]:.1%}")
     return status
@@ -47,7 +55,7 @@ def predict_files(paths: list[str], as_json: bool) -> int:
 
 def read_number_files(paths: list[str], as_json: bool) -> int:
     """Print each file's number, digit by digit; return the exit status (1 if any file failed)."""
-    from .inference import CLASSES, probabilities_dict, read_number_steps
+    from .inference import CLASSES, read_number_steps
 
     status = 0
     for path in paths:
@@ -59,9 +67,7 @@ def read_number_files(paths: list[str], as_json: bool) -> int:
             continue
         number = "".join(CLASSES[i] for i in rows.argmax(axis=1))
         if as_json:
-            digits = [{"digit": CLASSES[int(row.argmax())], "confidence": round(float(row.max()), 6),
-                       "probabilities": {k: round(v, 6) for k, v in probabilities_dict(row).items()}} for row in rows]
-            print(json.dumps({"file": path, "number": number, "digits": digits}))
+            print(json.dumps({"file": path, "number": number, "digits": [digit_fields(row) for row in rows]}))
         else:
             print(f"{path}\t{number}\t" + " ".join(f"{row.max():.0%}" for row in rows))
     return status

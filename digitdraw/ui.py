@@ -85,7 +85,7 @@ def status_line(digits: list[dict[str, Any]]) -> str:
                     "Try drawing it larger or clearer.")
         return f"It's a {best} ({p_best:.0%} sure)."
     number = "".join(d["digit"] for d in digits)
-    doubts = [f"the {ordinal(i + 1)} digit ({runner_up(d)[0][0]} or {runner_up(d)[1][0]})"
+    doubts = [f"the {ordinal(i + 1)} digit ({' or '.join(label for label, _ in runner_up(d))})"
               for i, d in enumerate(digits) if d["unsure"]]
     return f"Reads {number}." if not doubts else f"Reads {number}, not sure of " + " and ".join(doubts) + "."
 
@@ -159,9 +159,9 @@ def image_of_data_url(url: Any) -> bytes:
 def model_card_html(classifier: Classifier) -> str:
     """The Model tab: what the weights are, their measured accuracy as pictures, the layers."""
     meta = classifier.metadata
-    rows = "".join(f"<tr><td>{name}</td><td>{what}</td><td>{count:,}</td></tr>" for name, what, count in
-                   layer_table(classifier.model))
-    total = sum(count for _, _, count in layer_table(classifier.model))
+    layers = layer_table(classifier.model)
+    rows = "".join(f"<tr><td>{name}</td><td>{what}</td><td>{count:,}</td></tr>" for name, what, count in layers)
+    total = sum(count for _, _, count in layers)
     plots = "".join(f'<figure><img src="/gradio_api/file={MODEL_PLOTS_DIR / name}" alt="{title}" loading="lazy">'
                     f"<figcaption>{title}</figcaption></figure>" for name, title in MODEL_PLOTS
                     if (MODEL_PLOTS_DIR / name).exists())

@@ -401,12 +401,30 @@ def number_card(numbers: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def evaluation_parser(description: str) -> argparse.ArgumentParser:
+    """The options every evaluation takes: --quick, --seed, --workers, --json."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a fifth of each set, for a fast look")
     parser.add_argument("--seed", type=int, default=0, help="seed for the rendered test images")
-    parser.add_argument("--workers", type=int, default=2, help="processes that render and preprocess")
+    parser.add_argument("--workers", type=int, default=2, help="processes that render and read")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    return parser
+
+
+def write_text(path: Path | None, text: str) -> None:
+    """Write `text` (and a newline) to `path`, making its folder; nothing when `path` is None."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
+def report_json(report: dict[str, Any]) -> str:
+    # numpy scalars as numbers: a stray np.int64 must not lose a 25-minute report at its last step
+    return json.dumps(report, indent=1, default=lambda x: x.item())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = evaluation_parser(__doc__)
     parser.add_argument("--markdown", type=Path, help="also write the README's model card to this file")
     args = parser.parse_args(argv)
     classifier = load_classifier()
@@ -428,12 +446,8 @@ def main(argv: list[str] | None = None) -> None:
 
     report["numbers"] = evaluate_numbers(args.quick, args.seed, args.workers)
     print_numbers(report["numbers"])
-    # numpy scalars as numbers: a stray np.int64 must not lose a 25-minute report at its last step
-    as_json = json.dumps(report, indent=1, default=lambda x: x.item())
-    for path, text in ((args.json, as_json), (args.markdown, model_card(report, classifier.metadata))):
-        if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text + "\n")
+    write_text(args.json, report_json(report))
+    write_text(args.markdown, model_card(report, classifier.metadata))
 
 
 if __name__ == "__main__":

@@ -19,12 +19,9 @@ no found digit a miss.
 
 from __future__ import annotations
 
-import argparse
-import json
 import multiprocessing
 from collections import Counter
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +29,7 @@ import numpy as np
 from digitdraw.inference import read_number_steps
 from digitdraw.preprocessing import NoDigitError, bounding_box
 from training import data, synth
-from training.evaluate import EVAL_PHOTOS, PEN_INKS, wilson_interval
+from training.evaluate import EVAL_PHOTOS, PEN_INKS, evaluation_parser, report_json, wilson_interval, write_text
 
 # Spacing between two digits' ink, as a share of a digit's height (synth.lay_out_number).
 SPACINGS = {"ordinary": (0.15, 0.5), "nearly touching": (0.02, 0.08)}
@@ -156,17 +153,10 @@ def print_numbers(report: dict[str, dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a fifth of each set, for a fast look")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the rendered numbers")
-    parser.add_argument("--workers", type=int, default=2, help="processes that render and read")
-    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
-    args = parser.parse_args(argv)
+    args = evaluation_parser(__doc__).parse_args(argv)
     report = evaluate_numbers(args.quick, args.seed, args.workers)
     print_numbers(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    write_text(args.json, report_json(report))
 
 
 if __name__ == "__main__":
