@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import numpy as np
 import torch
 
 from . import segmentation
-from .model import Net, load_weights
+from .model import Net, for_inference, load_weights
 from .paths import shipped
 from .preprocessing import (
     CANVAS_SIZE,
@@ -59,9 +58,11 @@ ZERO_GPU_SECONDS = 5
 
 def cpu_logits(model: Net) -> Callable[[np.ndarray], np.ndarray]:
     """The model's logits for (N, 28, 28) float32 digits, on the CPU."""
+    fast = for_inference(model)
+
     def run(digits: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return model(torch.from_numpy(digits).unsqueeze(1)).numpy()
+            return fast(torch.from_numpy(digits).unsqueeze(1)).numpy()
     return run
 
 
@@ -72,12 +73,12 @@ def zero_gpu_logits(model: Net, device: str = "cuda") -> Callable[[np.ndarray], 
     outside, on the CPU."""
     import spaces  # only here: the rest of the app, and every other host, never needs it
 
-    model.to(device)
+    fast = for_inference(model).to(device)
 
     @spaces.GPU(duration=ZERO_GPU_SECONDS)
     def run(digits: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return model(torch.from_numpy(digits).to(device).unsqueeze(1)).float().cpu().numpy()
+            return fast(torch.from_numpy(digits).to(device).unsqueeze(1)).float().cpu().numpy()
     return run
 
 
@@ -131,7 +132,7 @@ def _load(path: str) -> Classifier:
                       f"{PREPROCESSING_VERSION}: its accuracy may be lower than measured.", stacklevel=3)
     temperature = float(metadata.get("temperature", 1.0))
     if os.environ.get("SPACES_ZERO_GPU"):  # set by Hugging Face on ZeroGPU hardware
-        return Classifier(model, temperature, metadata, zero_gpu_logits(copy.deepcopy(model)))
+        return Classifier(model, temperature, metadata, zero_gpu_logits(model))
     return Classifier(model, temperature, metadata)
 
 

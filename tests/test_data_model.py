@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from digitdraw.model import ARCHITECTURE, Net, load_weights, read_metadata, save_weights
+from digitdraw.model import ARCHITECTURE, Net, for_inference, load_weights, read_metadata, save_weights
 from digitdraw.preprocessing import PREPROCESSING_VERSION
 from training import data
 from training.augment import augment, change_thickness
@@ -103,6 +103,20 @@ def test_model_output_shape_and_size():
     model = Net().eval()
     assert sum(p.numel() for p in model.parameters()) == 150_698
     assert model(torch.rand(5, 1, 28, 28)).shape == (5, 10)
+
+
+def test_the_inference_copy_gives_the_shipped_models_logits_and_leaves_it_alone():
+    from digitdraw.paths import shipped
+    model, _ = load_weights(shipped("weights") / "digitdraw.safetensors")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fast = for_inference(model)
+    x = torch.rand(6, 1, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), model(x), atol=1e-4, rtol=1e-4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    with pytest.raises(AssertionError):
+        for_inference(Net().train())
 
 
 def test_augmentation_keeps_shape_and_range():
