@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,6 +26,7 @@ from .preprocessing import (
     read_page,
     select_digit,
 )
+from .saliency import Explainer
 
 WEIGHTS_PATH = shipped("weights") / "digitdraw.safetensors"
 CLASSES = tuple(str(d) for d in range(10))
@@ -43,14 +44,12 @@ CUT_FROM_ASPECT, CUT_SLOPE, CUT_PARTS_SURE, RECUT_ASPECT, MAX_CUT_ROUNDS = 0.6, 
 # A group 1.8 times as wide as it is tall is always cut, at the cut whose parts read surest: 1
 # in 1000 of the training writers' digits is even 1.64 times as wide (at 1.5, 3 in 1000 were cut).
 MUST_CUT_ASPECT = 1.8
-# A cut's parts are not even read when the group is read so surely that both parts would need
-# a sureness over 8 (each at 99.97%): on 1,518 wide groups in the training writers' numbers,
-# drawn and photographed, no cut cleared a bar that high, and 42% of the groups were spared
-# reading 2-8 parts.
-CUT_HOPELESS = 8.0
-# Integrated gradients' Riemann sum: with 64 midpoints each map adds up to its logit's change
-# within about 2% on the held-out writers' digits (32 left up to 8%; tests/test_explain.py).
-IG_STEPS = 64
+# A cut's parts are not even read when the group is no wider than tall and read so surely that
+# both parts would need a sureness over 7 (each at 99.9%). On 1,518 wide groups in the training
+# writers' numbers, drawn and photographed, no such cut was kept, and half the groups were spared
+# reading 2-8 parts. Wider groups are always tried: two 8s that touch can read as one 8 at 99.9996%
+# (seen in the held-out numbers, where a bar of 8 for all groups lost 2 of 1,200).
+CUT_HOPELESS = 7.0
 # A ZeroGPU call's reserved GPU time, s: a batch of 16 digits takes milliseconds, and a short
 # duration gets a visitor's request a better place in ZeroGPU's queue.
 ZERO_GPU_SECONDS = 5
@@ -101,22 +100,14 @@ class Classifier:
         logits = torch.from_numpy(self._logits(digits))
         return torch.softmax(logits / self.temperature, dim=1).numpy()
 
-    def attributions(self, digit: np.ndarray, top: int, runner_up: int, steps: int = IG_STEPS) -> np.ndarray:
-        """Integrated gradients (Sundararajan et al., 2017) of one 28x28, from a black image.
+    @cached_property
+    def explainer(self) -> Explainer:
+        return Explainer(self.model)
 
-        Returns (2, 28, 28): how much each pixel raised the logit of `top`, and the logit of
-        `top` over `runner_up` ("why a 7 and not a 1"). Each map sums to the change of its logit
-        between the black image and `digit`, up to the Riemann sum's error.
-        """
-        x = torch.from_numpy(np.asarray(digit, np.float32))[None, None]
-        alphas = ((torch.arange(steps, dtype=torch.float32) + 0.5) / steps)[:, None, None, None]  # midpoints
-        path = (alphas * x).requires_grad_(True)
-        logits = self.model(path)
-        maps = []
-        for target in (logits[:, top], logits[:, top] - logits[:, runner_up]):
-            (gradient,) = torch.autograd.grad(target.sum(), path, retain_graph=True)
-            maps.append((x * gradient.mean(dim=0, keepdim=True))[0, 0])
-        return torch.stack(maps).detach().numpy()
+    def attributions(self, digits: np.ndarray, tops: np.ndarray, runner_ups: np.ndarray) -> np.ndarray:
+        """Saliency of (N, 28, 28) digits (see saliency.py): (N, 2, 28, 28), how much each pixel
+        raised the logit of its top class, and the top class's over the runner-up's."""
+        return self.explainer(digits, tops, runner_ups)
 
     def logits(self, digits: np.ndarray) -> np.ndarray:
         """The model's logits for (N, 28, 28) digits (before calibration)."""
@@ -201,14 +192,19 @@ def _cut_touching(ink: np.ndarray, groups: list[np.ndarray], classifier: Classif
             return -np.inf
         return max(sure(group) - CUT_SLOPE * (aspect - CUT_FROM_ASPECT), PARTS_SURE)
 
+    def worth_trying(group: np.ndarray) -> bool:
+        """Groups wider than tall always; narrower wide ones on their first look, where a cut can clear the bar."""
+        if not segmentation.is_wide(group):
+            return False
+        return _aspect(group) > RECUT_ASPECT or (id(group) not in cut and bar(group) < CUT_HOPELESS)
+
     cut: set[int] = set()  # ids of the groups that are parts of a cut
     for _ in range(MAX_CUT_ROUNDS):
         _read(ink, groups, classifier, readings)
-        wide = [i for i, group in enumerate(groups) if segmentation.is_wide(group)
-                and (id(group) not in cut or _aspect(group) > RECUT_ASPECT) and bar(group) < CUT_HOPELESS]
-        options = {i: segmentation.split_candidates(groups[i]) for i in wide}
+        tried = [i for i, group in enumerate(groups) if worth_trying(group)]
+        options = {i: segmentation.split_candidates(groups[i]) for i in tried}
         options = {i: cuts for i, cuts in options.items() if cuts}
-        _read(ink, [part for cuts in options.values() for cut in cuts for part in cut], classifier, readings)
+        _read(ink, [part for cuts in options.values() for pair in cuts for part in pair], classifier, readings)
         chosen = {}
         for i, cuts in options.items():
             scores = [min(sure(left), sure(right)) for left, right in cuts]
