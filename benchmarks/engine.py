@@ -6,6 +6,8 @@ Inputs are what the engine receives in the app: a drawing (decoded PIL image), a
 4000x3000 JPEG file, decoded by the engine), or a 28x28 MNIST array. Each run is one call of
 `preprocessing.trace` (the steps `preprocess` runs, timed as it runs them) plus the model; the
 total is their sum. Expect about 4 ms for an 800x800 canvas and 16 ms for a 4000x3000 JPEG.
+Then `read_number` on numbers of 2-6 drawn digits (about 11 ms), and the saliency maps of one
+digit (about 5 ms).
 """
 
 from __future__ import annotations
@@ -83,7 +85,23 @@ def main() -> None:
     results["read_number, 800x300 canvas"] = time_numbers(classifier, args.runs, rng)
     r = results["read_number, 800x300 canvas"]
     print(f"{'read_number 800x300':18s} {r['median_ms']:7.2f}ms {r['p95_ms']:7.2f}ms   numbers of 2-6 digits, read whole")
+    results["saliency, one digit"] = time_saliency(classifier, args.runs, rng)
+    r = results["saliency, one digit"]
+    print(f"{'saliency, 1 digit':18s} {r['median_ms']:7.2f}ms {r['p95_ms']:7.2f}ms   both maps, only while its panel is open")
     write_json(args.json, results)
+
+
+def time_saliency(classifier: Classifier, runs: int, rng: np.random.Generator) -> dict[str, float]:
+    """`Classifier.attributions`, both maps (the top class, and it against the runner-up), one digit."""
+    digits = np.stack([preprocessing.preprocess(image) for image in make_inputs("280x280 canvas", runs, rng)])
+    order = np.argsort(classifier(digits), axis=1)[:, ::-1]
+    classifier.attributions(digits[:1], order[:1, 0], order[:1, 1])  # warm-up
+    times = []
+    for i in range(runs):
+        start = time.perf_counter()
+        classifier.attributions(digits[i:i + 1], order[i:i + 1, 0], order[i:i + 1, 1])
+        times.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95)), "runs": runs}
 
 
 def time_numbers(classifier: Classifier, runs: int, rng: np.random.Generator) -> dict[str, float]:

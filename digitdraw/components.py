@@ -65,7 +65,7 @@ EXPLAIN_HTML = """
   <h4>Steps</h4>
   <ol id="steps"></ol>
   <h4>What the model looked at</h4>
-  <p class="legend">Integrated gradients over the 28x28 the model read: <span class="up">red</span> pixels raised the
+  <p class="legend">DeepLIFT over the 28x28 the model read: <span class="up">red</span> pixels raised the
   answer, <span class="down">blue</span> ones lowered it.</p>
   <div id="saliency"></div>
 </div>

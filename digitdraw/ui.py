@@ -19,7 +19,7 @@ from PIL import Image
 from . import explain
 from .components import STATIC, DrawingPad, ExplainPanel, ResultsPanel
 from .gradio_compat import UploadImage
-from .inference import Classifier, probabilities_dict, read_number_steps
+from .inference import CLASSES, Classifier, probabilities_dict, read_number_steps
 from .model import layer_table
 from .paths import shipped
 from .preprocessing import InvalidImageError, NoDigitError, select_digit
@@ -132,14 +132,15 @@ def explanation(classifier: Classifier, image: Any) -> dict[str, Any]:
         return {"status": f"Can't read that file — {e}", "steps": [], "saliency": []}
     many = len(reading.digits) > 1
     pictures = explain.page_steps(reading.page, selection, [d.mask for d in reading.digits])
+    order = np.argsort(reading.probabilities, axis=1)[:, ::-1]
+    tops, runner_ups = order[:, 0], order[:, 1]
+    maps = classifier.attributions(np.stack([d.result for d in reading.digits]), tops, runner_ups)
     saliency = []
-    for i, (digit, row) in enumerate(zip(reading.digits, reading.probabilities)):
+    for i, digit in enumerate(reading.digits):
         pictures += explain.digit_pictures(digit, i + 1 if many else None)
-        top, runner_up = (int(c) for c in np.argsort(row)[::-1][:2])
-        maps = classifier.attributions(digit.result, top, runner_up)
-        saliency.append({"digit": str(top), "runner_up": str(runner_up),
-                         "top": png_data_url(explain.heatmap(digit.result, maps[0])),
-                         "versus": png_data_url(explain.heatmap(digit.result, maps[1]))})
+        saliency.append({"digit": CLASSES[tops[i]], "runner_up": CLASSES[runner_ups[i]],
+                         "top": png_data_url(explain.heatmap(digit.result, maps[i, 0])),
+                         "versus": png_data_url(explain.heatmap(digit.result, maps[i, 1]))})
     steps = [{"name": p.name, "caption": p.caption, "image": png_data_url(p.image)} for p in pictures]
     return {"status": f"Read as {reading.number}.", "steps": steps, "saliency": saliency}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw, ImageOps
 
 from conftest import canvas_of, draw_seven
@@ -76,28 +77,62 @@ def test_a_number_gets_steps_for_each_digit(seven):
     assert [s["digit"] for s in answer["saliency"]] == ["7", "7"]
 
 
+def saliency_cases(digits) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Preprocessed drawings, their logits, and each one's top class and runner-up."""
+    x = np.stack([preprocess(canvas_of(digit)) for digit in digits])
+    logits = load_classifier().logits(x)
+    order = np.argsort(logits, axis=1)[:, ::-1]
+    return x, logits, order[:, 0], order[:, 1]
+
+
+def integrated_gradients(x: np.ndarray, target, steps: int = 256) -> np.ndarray:
+    """The reference the maps are checked against: integrated gradients from black, by midpoints."""
+    model = load_classifier().model
+    alphas = ((torch.arange(steps) + 0.5) / steps)[:, None, None, None]
+    path = (alphas * torch.from_numpy(x)[None, None]).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(target(model(path)).sum(), path)
+    return (torch.from_numpy(x) * gradient.mean(dim=0)[0]).numpy()
+
+
 def test_saliency_of_drawn_digits_lies_on_the_ink(held_out_digits):
-    classifier = load_classifier()
-    for digit in held_out_digits[::12]:
-        x = preprocess(canvas_of(digit))
-        top, runner_up = np.argsort(classifier(x[None])[0])[::-1][:2]
-        maps = classifier.attributions(x, int(top), int(runner_up))
-        assert maps.shape == (2, CANVAS_SIZE, CANVAS_SIZE) and np.isfinite(maps).all()
-        on_ink = np.abs(maps[0])[x > 0.1].sum() / np.abs(maps[0]).sum()
-        assert on_ink > 0.8, (digit.label, on_ink)
+    x, _, tops, runner_ups = saliency_cases(held_out_digits[::12])
+    maps = load_classifier().attributions(x, tops, runner_ups)
+    assert maps.shape == (len(x), 2, CANVAS_SIZE, CANVAS_SIZE) and np.isfinite(maps).all()
+    for digit, saliency in zip(x, maps):
+        on_ink = np.abs(saliency[0])[digit > 0.1].sum() / np.abs(saliency[0]).sum()
+        assert on_ink > 0.8, on_ink
 
 
 def test_saliency_adds_up_to_the_change_of_the_logits(held_out_digits):
-    # Integrated gradients' completeness: each map sums to its logit's change from a black image.
+    # DeepLIFT's completeness: each map sums to its logit's change from a black image, exactly.
     classifier = load_classifier()
-    for digit in held_out_digits[5::24]:
-        x = preprocess(canvas_of(digit))
-        logits, black = classifier.logits(np.stack([x, np.zeros_like(x)]))
-        top, runner_up = (int(c) for c in np.argsort(logits)[::-1][:2])
-        maps = classifier.attributions(x, top, runner_up)
-        assert maps[0].sum() == pytest.approx(logits[top] - black[top], rel=0.08, abs=0.2)
-        versus = (logits[top] - logits[runner_up]) - (black[top] - black[runner_up])
-        assert maps[1].sum() == pytest.approx(versus, rel=0.08, abs=0.2)
+    x, logits, tops, runner_ups = saliency_cases(held_out_digits[5::12])
+    black = classifier.logits(np.zeros((1, CANVAS_SIZE, CANVAS_SIZE)))[0]
+    maps = classifier.attributions(x, tops, runner_ups)
+    for i, (top, runner_up) in enumerate(zip(tops, runner_ups)):
+        assert maps[i, 0].sum() == pytest.approx(logits[i, top] - black[top], rel=1e-3, abs=1e-3)
+        versus = (logits[i, top] - logits[i, runner_up]) - (black[top] - black[runner_up])
+        assert maps[i, 1].sum() == pytest.approx(versus, rel=1e-3, abs=1e-3)
+
+
+def test_saliency_agrees_with_integrated_gradients(held_out_digits):
+    x, _, tops, runner_ups = saliency_cases(held_out_digits[7::24])
+    maps = load_classifier().attributions(x, tops, runner_ups)
+    cosines = []
+    for i, (top, runner_up) in enumerate(zip(tops, runner_ups)):
+        reference = (integrated_gradients(x[i], lambda logits: logits[:, top]),
+                     integrated_gradients(x[i], lambda logits: logits[:, top] - logits[:, runner_up]))
+        cosines += [float((m * r).sum() / np.linalg.norm(m) / np.linalg.norm(r)) for m, r in zip(maps[i], reference)]
+    # Measured on 60 held-out drawings: median 0.78, lowest 0.52. Unrelated maps give about 0.
+    assert np.median(cosines) > 0.65 and min(cosines) > 0.3, cosines
+
+
+def test_a_number_is_explained_in_one_batch_like_its_digits_one_by_one(held_out_digits):
+    x, _, tops, runner_ups = saliency_cases(held_out_digits[:4])
+    together = load_classifier().attributions(x, tops, runner_ups)
+    for i in range(len(x)):
+        alone = load_classifier().attributions(x[i:i + 1], tops[i:i + 1], runner_ups[i:i + 1])
+        np.testing.assert_allclose(alone[0], together[i], atol=1e-5)
 
 
 def test_heatmap_marks_up_in_red_and_down_in_blue():
