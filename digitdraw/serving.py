@@ -34,7 +34,10 @@ def configure_process() -> None:
     """Settings for a serving process, made before the model loads."""
     import torch
 
+    from .gradio_compat import spare_queue_analytics
+
     limit_malloc_arenas()
+    spare_queue_analytics()
     # One request is one small model call: a second thread only adds overhead, and the queue runs
     # requests side by side instead.
     torch.set_num_threads(1)

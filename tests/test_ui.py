@@ -117,3 +117,13 @@ def test_the_pad_reads_an_uploaded_file_only_as_gradio_delivers_it(tmp_path):
     # A bare path is not an upload Gradio has checked: it goes to the engine as a drawing, and fails there.
     assert pad.preprocess({"path": "/etc/passwd"}) == {"path": "/etc/passwd"}
     assert read_drawings([pad.preprocess({"path": "/etc/passwd"})])[0]["status"].startswith("Can't read that file")
+
+
+def test_the_serving_process_spares_the_queue_its_per_event_analytics(monkeypatch):
+    # Gradio reads the variable when the queue is made; an upgrade that renames it fails here.
+    from digitdraw import gradio_compat, serving
+
+    monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", raising=False)
+    serving.configure_process()
+    demo = ui.build_ui(load_classifier()).queue()
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == gradio_compat.ANALYTICS_EVERY
