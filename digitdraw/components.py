@@ -65,8 +65,8 @@ EXPLAIN_HTML = """
   <h4>Steps</h4>
   <ol id="steps"></ol>
   <h4>What the model looked at</h4>
-  <p class="legend">DeepLIFT over the 28x28 the model read: <span class="up">red</span> pixels raised the
-  answer, <span class="down">blue</span> ones lowered it.</p>
+  <p class="legend">Each pixel of the 28x28 the model read, against a blank image (DeepLIFT):
+  <span class="up">red</span> pixels raised the answer, <span class="down">blue</span> ones lowered it.</p>
   <div id="saliency"></div>
 </div>
 """
