@@ -5,7 +5,8 @@
 
 Connected pieces of ink are grouped so that each digit's strokes stay together: a short piece
 goes with the tall one it is stacked on (a 5's flag, a 7's crossbar, a 4 drawn in two strokes),
-and pieces that almost touch are one (a broken stroke). Dots, specks and dashes far smaller than the digits are dropped.
+and pieces that almost touch are one (a broken stroke). Dots, specks and dashes far smaller than the digits are dropped,
+and so are lines under them or along the page's edge.
 A group much wider than a digit may be two or more digits that touch; `split_candidates` offers
 cuts at the thinnest columns, and the caller (inference.read_number) keeps the cut the classifier
 is most sure of.
@@ -31,6 +32,12 @@ DUST_SHARE = 0.005
 # A group under 35% of a digit's height with under 20% of a digit's ink is a dot, a dash or a
 # speck, not a digit ("1" is tall; "-" in a phone number and a decimal point are not digits).
 STRAY_HEIGHT, STRAY_MASS = 0.35, 0.2
+# A piece under 60% of a digit's height and over 1.5 digits' heights wide is a line, whatever its
+# ink: an underline, the paper's edge, a shadow across a photo. It is dropped before grouping, so
+# that it cannot join the digit it runs under. Single digits are 0.35-1.5 times as wide as tall
+# and touching digits are full height. Pieces over 3 times as wide as tall do not set the digit
+# height. (Cut as a wide group, a shadow along a photo's edge came out as 19 "1"s.)
+LINE_HEIGHT, LINE_WIDTH, LINE_ASPECT = 0.6, 1.5, 3.0
 # A group wider than 0.6 times its height may be digits that touch (single digits are 0.35-1.5
 # as wide as tall, touching pairs 0.8-1.8); the classifier decides (inference.read_number).
 # Cuts are tried at the thinnest columns in its middle 70%, at most 4 of them, each at least a
@@ -38,10 +45,23 @@ STRAY_HEIGHT, STRAY_MASS = 0.35, 0.2
 WIDE_ASPECT, CUT_RANGE, MAX_CUTS, CUT_SPACING = 0.6, 0.7, 4, 0.25
 
 
+def _size(box: tuple[slice, slice]) -> tuple[int, int]:
+    return box[0].stop - box[0].start, box[1].stop - box[1].start
+
+
 def _digit_height(boxes: list[tuple[slice, slice]], masses: np.ndarray) -> float:
-    """A digit's height: the tallest piece among those with at least a fifth of the most ink."""
+    """A digit's height: the tallest piece among those with at least a fifth of the most ink,
+    lines (LINE_ASPECT) left out unless there is nothing else."""
+    shaped = np.array([width <= LINE_ASPECT * height for height, width in map(_size, boxes)])
+    if shaped.any():
+        boxes, masses = [box for box, keep in zip(boxes, shaped) if keep], masses[shaped]
     heavy = masses >= 0.2 * masses.max()
-    return float(max(box[0].stop - box[0].start for box, keep in zip(boxes, heavy) if keep))
+    return float(max(_size(box)[0] for box, keep in zip(boxes, heavy) if keep))
+
+
+def _is_line(box: tuple[slice, slice], height: float) -> bool:
+    tall, wide = _size(box)
+    return tall < LINE_HEIGHT * height and wide > LINE_WIDTH * height
 
 
 def _gap(a: tuple[slice, slice], b: tuple[slice, slice], axis: int) -> int:
@@ -86,6 +106,9 @@ def segment(ink: np.ndarray) -> list[np.ndarray]:
     boxes = [ndimage.find_objects(labels)[i] for i in kept]
     masses = masses[kept]
     height = _digit_height(boxes, masses)
+    if not all(_is_line(box, height) for box in boxes):
+        keep = np.array([not _is_line(box, height) for box in boxes])
+        kept, masses, boxes = kept[keep], masses[keep], [box for box, k in zip(boxes, keep) if k]
     tall = [(i, box) for i, box in enumerate(boxes) if box[0].stop - box[0].start >= STACK_SHORT * height]
     group_of = {i: i for i, _ in tall}
     for i, a in tall:  # tall pieces that nearly touch: one digit's broken stroke

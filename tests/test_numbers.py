@@ -90,6 +90,19 @@ def test_a_stray_dot_beside_a_digit_is_not_a_digit(held_out_digits):
         assert len(reading) == 1 and number_of(reading) == str(digit.label)
 
 
+def test_an_underline_or_a_shadow_along_the_edge_is_not_a_digit(by_writer):
+    for truth, image in numbers(by_writer, 6, 3, ORDINARY, seed=2):
+        page = np.asarray(image.convert("L")).copy()
+        rows, cols = np.nonzero(page < 128)
+        underlined = page.copy()
+        bottom = rows.max() + 12
+        underlined[bottom:bottom + 14, cols.min():cols.max()] = 0  # a thick marker line under it
+        shadowed = np.concatenate([page, np.full((page.shape[0] // 4, page.shape[1]), 255, np.uint8)])
+        shadowed[-page.shape[0] // 8:, :] = 40  # a dark band along the bottom edge of the photo
+        for marked in (underlined, shadowed):
+            assert number_of(read_number(Image.fromarray(marked))) == truth
+
+
 def test_two_touching_digits_give_two(by_writer):
     read = [(truth, number_of(read_number(image))) for truth, image in numbers(by_writer, 20, 2, TOUCHING, seed=1)]
     assert sum(len(number) == 2 for _, number in read) >= 16, read
