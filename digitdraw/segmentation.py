@@ -106,10 +106,10 @@ def segment(ink: np.ndarray) -> list[np.ndarray]:
     boxes = [ndimage.find_objects(labels)[i] for i in kept]
     masses = masses[kept]
     height = _digit_height(boxes, masses)
-    if not all(_is_line(box, height) for box in boxes):
-        keep = np.array([not _is_line(box, height) for box in boxes])
+    keep = np.array([not _is_line(box, height) for box in boxes])
+    if keep.any():  # only lines: leave them to the stray rule and the single-digit path
         kept, masses, boxes = kept[keep], masses[keep], [box for box, k in zip(boxes, keep) if k]
-    tall = [(i, box) for i, box in enumerate(boxes) if box[0].stop - box[0].start >= STACK_SHORT * height]
+    tall = [(i, box) for i, box in enumerate(boxes) if _size(box)[0] >= STACK_SHORT * height]
     group_of = {i: i for i, _ in tall}
     for i, a in tall:  # tall pieces that nearly touch: one digit's broken stroke
         for j, b in tall:

@@ -60,11 +60,11 @@ def png_data_url(picture: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def digit_answer(digit: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
+def digit_answer(digit: np.ndarray, probabilities: np.ndarray, preview: bool = True) -> dict[str, Any]:
     best = int(np.argmax(probabilities))
-    return {"digit": str(best), "confidence": float(probabilities[best]),
-            "unsure": bool(probabilities[best] < UNSURE_BELOW),
-            "probabilities": probabilities_dict(probabilities), "preview": png_data_url(digit)}
+    answer = {"digit": str(best), "confidence": float(probabilities[best]),
+              "unsure": bool(probabilities[best] < UNSURE_BELOW), "probabilities": probabilities_dict(probabilities)}
+    return {**answer, "preview": png_data_url(digit)} if preview else answer
 
 
 def ordinal(n: int) -> str:
@@ -99,10 +99,12 @@ def drawing_id(value: Any) -> int | None:
     return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), int) else None
 
 
-def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blank_is_empty: bool) -> list[dict[str, Any]]:
+def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blank_is_empty: bool,
+                    previews: bool = True) -> list[dict[str, Any]]:
     """Read the number in each image (its digits found and classified together), explain the rest.
 
-    With `blank_is_empty` an image without any mark (a cleared pad) gets the prompt.
+    With `blank_is_empty` an image without any mark (a cleared pad) gets the prompt; without
+    `previews` the digits come without their 28x28 PNGs (the read_number API leaves them out).
     """
     answers = [message(prompt, drawing_id(image)) for image in images]
     for i, image in enumerate(images):
@@ -116,7 +118,7 @@ def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blan
         except InvalidImageError as e:
             answers[i]["status"] = f"Can't read that file — {e}"
             continue
-        read = [digit_answer(d.result, row) for d, row in zip(reading.digits, reading.probabilities)]
+        read = [digit_answer(d.result, row, previews) for d, row in zip(reading.digits, reading.probabilities)]
         answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
     return answers
 
@@ -222,9 +224,8 @@ def build_ui(classifier: Classifier) -> gr.Blocks:
 
     def read_number(paths: list[str | None]) -> tuple[list[dict[str, Any]]]:
         """Batch event for API callers: image files -> the number read and each digit's probabilities."""
-        answers = recognize_batch(classifier, paths, UPLOAD_PROMPT, blank_is_empty=False)
-        return ([{"number": a["number"], "status": a["status"],
-                  "digits": [{k: v for k, v in d.items() if k != "preview"} for d in a["digits"]]} for a in answers],)
+        answers = recognize_batch(classifier, paths, UPLOAD_PROMPT, blank_is_empty=False, previews=False)
+        return ([{k: a[k] for k in ("number", "status", "digits")} for a in answers],)
 
     gr.set_static_paths([MODEL_PLOTS_DIR])
     with gr.Blocks(title="digitdraw", delete_cache=DELETE_CACHE) as demo:
