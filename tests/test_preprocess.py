@@ -14,7 +14,7 @@ from conftest import draw_seven
 from digitdraw import InvalidImageError, NoDigitError, preprocess
 from digitdraw import preprocessing as pp
 from training import data, synth
-from training.evaluate import EVAL_SCANS
+from training.evaluate import EVAL_DIM, EVAL_PHOTOS, EVAL_SCANS
 
 
 def digit_extent(x: np.ndarray, threshold: float = 0.1) -> tuple[int, int]:
@@ -97,6 +97,34 @@ def test_shaded_photo_of_dark_ink_is_found(seven):
     x = preprocess(Image.fromarray((photo * 255).astype(np.uint8)))
     assert_mnist_form(x)
     assert np.abs(x - preprocess(seven)).mean() < 0.03
+
+
+def pencil_photo(seven: Image.Image, exposure: float, rng: np.random.Generator) -> Image.Image:
+    """The 7 in pencil (22% darker than the paper) on paper lit unevenly, scaled by `exposure`."""
+    ink = 1 - np.asarray(seven, np.float32) / 255
+    light = np.linspace(0.85, 0.7, ink.shape[1], dtype=np.float32)[None, :]
+    photo = exposure * light * (1 - 0.22 * ink) + rng.normal(0, 0.01, ink.shape)
+    return Image.fromarray((np.clip(photo, 0, 1) * 255).round().astype(np.uint8))
+
+
+@pytest.mark.parametrize("exposure", [0.55, 0.4])
+def test_a_pencil_digit_photographed_in_dim_light_reads_as_in_good_light(seven, exposure):
+    rng = np.random.default_rng(0)
+    dim = preprocess(pencil_photo(seven, exposure, rng))  # ink 0.06-0.1 below the paper: was "too faint"
+    assert np.abs(dim - preprocess(pencil_photo(seven, 1.0, rng))).mean() < 0.03
+
+
+@pytest.mark.parametrize("photos", [EVAL_PHOTOS, EVAL_DIM], ids=["good light", "dim light"])
+def test_photos_of_empty_paper_are_no_digit_in_any_light(photos):
+    def rejected(page: bytes) -> bool:
+        try:
+            preprocess(page)
+        except NoDigitError:
+            return True
+        return False
+
+    pages = [synth.random_blank(np.random.default_rng(seed), "paper", photos) for seed in range(20)]
+    assert sum(map(rejected, pages)) >= 17  # 20 and 19 today; with half the PEAK_MIN, 9 and 16
 
 
 @pytest.mark.parametrize("image", [

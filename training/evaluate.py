@@ -40,7 +40,9 @@ EVAL_PHOTOS = synth.PhotoDistribution(
 # Photos cropped around the digit (0-10% margins), and crops with one side flush with the digit.
 EVAL_CROPS = replace(EVAL_PHOTOS, cropped=1.0, margins=(0.0, 0.1))
 EVAL_EDGE = replace(EVAL_PHOTOS, cropped=1.0, margins=(0.05, 0.3), flush=1.0)
-PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE}
+# Photos taken in dim light: paper at a third to two thirds of its usual brightness.
+EVAL_DIM = replace(EVAL_PHOTOS, exposure=(0.35, 0.7))
+PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE, "dim": EVAL_DIM}
 PEN_INKS = (("black", 0.4), ("blue", 0.4), ("pencil", 0.2))  # what people write on a pad with
 EVAL_SCANS = synth.ScanDistribution(margins=(0.0, 0.1), light_ink=0.0, sides=(32, 240), blur=(0.0, 0.02),
                                     qualities=(60, 95))
@@ -291,7 +293,8 @@ def evaluation_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list
                            ("ruled paper", {"inks": PEN_INKS, "paper": "ruled"}),
                            ("squared paper", {"inks": PEN_INKS, "paper": "squared"}),
                            ("photos cropped to the digit", {"dist": "crops", "inks": PEN_INKS}),
-                           ("photos touching an edge", {"dist": "edge", "inks": PEN_INKS})):
+                           ("photos touching an edge", {"dist": "edge", "inks": PEN_INKS}),
+                           ("photos in dim light", {"dist": "dim", "inks": PEN_INKS})):
         count = n_photos if name == "photos" else n_photos // 2
         add(name, photo_jobs(count, seed + 5 + len(sets), **settings), [()] * count)
     return sets
@@ -311,14 +314,15 @@ def rejection_rate(seed: int, count: int) -> dict[str, float]:
     """Share of digit-free images (blank canvas, empty paper photo, noise) that raise NoDigitError."""
     rng = np.random.default_rng(seed + 2)
     rates = {}
-    for kind in ("canvas", "paper", "noise"):
+    for name, kind, photos in (("canvas", "canvas", EVAL_PHOTOS), ("paper", "paper", EVAL_PHOTOS),
+                               ("noise", "noise", EVAL_PHOTOS), ("paper in dim light", "paper", EVAL_DIM)):
         rejected = 0
         for _ in range(count):
             try:
-                preprocess(synth.random_blank(rng, kind, EVAL_PHOTOS))
+                preprocess(synth.random_blank(rng, kind, photos))
             except NoDigitError:
                 rejected += 1
-        rates[kind] = rejected / count
+        rates[name] = rejected / count
     return rates
 
 

@@ -252,6 +252,7 @@ class PhotoDistribution:
     sides: tuple[int, int]  # long side of the JPEG, px (of a crop: up to this, down to 48)
     sideways: float  # chance of being stored sideways with an EXIF orientation tag
     qualities: tuple[int, int]  # JPEG quality
+    exposure: tuple[float, float] = (1.0, 1.0)  # brightness gain: under 1 is a photo taken in dim light
 
 
 GENERATION_SIZE = (640, 480)  # photos are made at this size (w, h), then scaled to their side
@@ -340,6 +341,8 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDi
         edge = (np.cos(a) * (xx - rng.uniform(0.2, 0.8)) + np.sin(a) * (yy - rng.uniform(0.2, 0.8))) / 0.05
         light *= 1 - rng.uniform(0.2, 0.45) / (1 + np.exp(-edge))
     rgb *= light[..., None]
+    if dist.exposure != (1.0, 1.0):  # drawn only when asked, so the other distributions keep their streams
+        rgb *= rng.uniform(*dist.exposure)
     rgb += rng.normal(0, rng.uniform(0.005, 0.03), rgb.shape).astype(np.float32)
 
     long_side = output_side or int(rng.integers(dist.sides[0], dist.sides[1] + 1))
