@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .preprocessing import BOX_SIZE, CANVAS_SIZE, DigitSteps, Page, Selection
+from .preprocessing import BOX_SIZE, CANVAS_SIZE, DigitSteps, Page, Selection, to_grayscale
 
 PICTURE_SIDE = 160  # the long side of the page pictures, px: small enough for six in a row
 DIGIT_COLOURS = np.array([(255, 255, 255), (255, 214, 102), (130, 220, 255), (180, 255, 160), (255, 160, 220)], np.uint8)
@@ -57,12 +57,14 @@ def _plural(n: int, word: str) -> str:
 def page_steps(page: Page, selection: Selection, masks: list[np.ndarray]) -> list[Picture]:
     """The input as received, the ink map, and the digits kept among everything that was dropped."""
     image = page.image
-    received = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else _gray_rgb(page.gray)
+    received = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else _gray_rgb(to_grayscale(image))
     h, w = received.shape[:2]
     pictures = [Picture("input", f"as received: {w}x{h} px", _fit(received))]
 
     ink = page.ink
     background = "a flat background" if ink.flat else "paper: its shading evened out"
+    if page.on_sheet:
+        background = "read on the sheet, not the darker surface around it; " + background
     polarity = "dark ink on a light background" if ink.dark_ink else "light ink on a dark background: inverted"
     pictures.append(Picture("ink", f"{polarity}; {background}", _fit(_gray_rgb(ink.ink))))
 

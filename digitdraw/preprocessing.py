@@ -92,6 +92,19 @@ PAPER_REFERENCE, DIMMEST_PAPER = 0.7, 0.35
 # Ink below 3 noise sigmas or a quarter of the peak is paper: keeps faint pencil, drops grain.
 FLOOR_SIGMAS, FLOOR_SHARE = 3, 0.25
 
+# A photo of a sheet (a note, a card, a page) lying on a darker surface: when under half of the
+# border is on the bright side of an Otsu split, the largest bright region, holes filled, is a sheet
+# if it covers 15% of the image, is a quadrilateral (it fills 90% of the smallest rectangle around
+# it at any angle: rendered sheets on desks 89-98%, fat light USPS digits up to 88%), touches at
+# most one side, is 80% paper (writing covers far less of a sheet; a fat light 0's hole more), and
+# what surrounds it is under 55% as bright (desks 12-54%; a shadow darkens paper by 20-45%, and the
+# lit patches between shadows that passed the other tests were 66-81%).
+SHEET_RING, SHEET_MIN_AREA, SHEET_RECTANGLE, SHEET_SIDES, SHEET_PAPER = 0.5, 0.15, 0.9, 1, 0.8
+SHEET_CONTRAST = 0.45
+# Its edge and the shadow along it are left out: the sheet is read from 4% of its short side inside.
+# Writing on it is thinner than 15% of its short side (a USPS digit as tall as the page: ~11%).
+SHEET_INSET, SHEET_STROKE = 0.04, 0.15
+
 # A pixel is ink for the masks when its strength is over this (a fifth of full ink).
 INK_THRESHOLD = 0.2
 # A ruled line spans at least 85% of the image, in one run over 70% of it once gaps up to 3% of
@@ -690,8 +703,9 @@ class Page:
     """The image as loaded, in gray, and its ink: what every digit in it is cut from."""
 
     image: Image.Image | np.ndarray  # as loaded: EXIF applied
-    gray: np.ndarray
+    gray: np.ndarray  # on a sheet lying on a darker surface: the sheet only (see find_sheet)
     ink: InkMap
+    on_sheet: bool = False
 
 
 @dataclass
@@ -718,15 +732,85 @@ class Trace:
         return self.digit.result
 
 
+def _rectangularity(mask: np.ndarray) -> float:
+    """The mask's area over that of the smallest rectangle around it, tried every 3 degrees."""
+    ys, xs = np.nonzero(mask)
+    smallest = np.inf
+    for angle in np.radians(np.arange(0, 90, 3)):
+        u, v = xs * np.cos(angle) + ys * np.sin(angle), ys * np.cos(angle) - xs * np.sin(angle)
+        smallest = min(smallest, (np.ptp(u) + 1) * (np.ptp(v) + 1))
+    return float(mask.sum() / smallest)
+
+
+def find_sheet(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """A sheet of paper on a darker surface (see SHEET_RING): its box in `gray`, inset by
+    SHEET_INSET, and the sheet's mask inside that box. None when the border is mostly paper."""
+    if np.median(_ring(gray)) >= np.percentile(gray[::4, ::4], 90):
+        return None  # the border is the brightest part: paper (a quick test, for every image)
+    step = -(-max(gray.shape) // POLARITY_SIZE)
+    thumb = _block_mean(gray, step)
+    bright = thumb > _otsu(thumb)
+    if _ring(bright).mean() >= SHEET_RING:
+        return None
+    labels, count = ndimage.label(bright)
+    if count == 0:
+        return None
+    paper = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    sheet = ndimage.binary_fill_holes(paper)
+    rows, cols = bounding_box(sheet)
+    sides = (rows.start == 0) + (cols.start == 0) + (rows.stop == thumb.shape[0]) + (cols.stop == thumb.shape[1])
+    if sheet.mean() < SHEET_MIN_AREA or sides > SHEET_SIDES or paper.sum() < SHEET_PAPER * sheet.sum() \
+            or _rectangularity(sheet) < SHEET_RECTANGLE:
+        return None
+    surround = thumb[~ndimage.binary_dilation(sheet, iterations=2)]  # off the sheet's blurred edge
+    level = float(np.median(thumb[paper]))
+    if surround.size == 0 or float(np.median(surround)) > (1 - SHEET_CONTRAST) * level:
+        return None
+    full = np.repeat(np.repeat(sheet, step, 0), step, 1)
+    full = np.pad(full, [(0, max(0, g - f)) for g, f in zip(gray.shape, full.shape)], mode="edge")[
+        : gray.shape[0], : gray.shape[1]]  # a sliver thinner than a block is sampled, not averaged
+    # The thumbnail's edge is a block off the sheet's, either way: step it inside, then the inset.
+    inset = step + SHEET_INSET * step * min(rows.stop - rows.start, cols.stop - cols.start)
+    inside = ndimage.distance_transform_edt(full) > inset
+    box = bounding_box(inside)
+    return (box, inside[box]) if box is not None else None
+
+
+def _read_sheet(gray: np.ndarray) -> tuple[np.ndarray, InkMap] | None:
+    """The sheet's gray (the surface around it painted over) and its ink, if there is a sheet with
+    writing on it: dark strokes, thin for the sheet (SHEET_STROKE). Otherwise None, and the whole
+    image is read as before: what passes for a sheet may be a fat light digit, whose holes are
+    blobs, or as wide as a marker stroke on a note (such digits were called blank on the sheet).
+    """
+    found = find_sheet(gray)
+    if found is None:
+        return None
+    box, on_sheet = found
+    # Paint the surface over with the nearest sheet pixel: a flat colour would pass for a canvas.
+    nearest = ndimage.distance_transform_edt(~on_sheet, return_distances=False, return_indices=True)
+    paper = gray[box][tuple(nearest)]
+    try:
+        ink = extract_ink(paper)
+        digit = select_digit(ink.ink).digit
+    except NoDigitError:
+        return None
+    inner = bounding_box(digit)
+    extent, width = max(s.stop - s.start for s in inner), stroke_width(digit[inner])
+    if not ink.dark_ink or extent < MIN_DIGIT_STROKES * width or width > SHEET_STROKE * min(paper.shape):
+        return None
+    return paper, ink
+
+
 def read_page(image: Any, done: Step = _no_step) -> Page:
     """Load the image, make it gray and find its ink, calling `done(name)` after each step."""
     loaded = load_image(image)
     done("decode")
     gray = to_grayscale(loaded)
     done("grayscale")
-    ink = extract_ink(gray)
+    sheet = _read_sheet(gray)
+    page = Page(loaded, *sheet, on_sheet=True) if sheet else Page(loaded, gray, extract_ink(gray))
     done("ink")
-    return Page(loaded, gray, ink)
+    return page
 
 
 def digit_steps(ink: np.ndarray, mask: np.ndarray, done: Step = _no_step) -> DigitSteps:

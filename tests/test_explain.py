@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageOps
 
-from conftest import canvas_of, draw_seven
+from conftest import canvas_of, draw_seven, note_on_a_desk
 from digitdraw import load_classifier, preprocess, ui
 from digitdraw.explain import digit_pictures, heatmap
 from digitdraw.inference import read_number_steps
@@ -47,6 +47,12 @@ def test_the_steps_come_in_order_with_a_caption_each(seven):
 def test_captions_say_an_image_was_inverted(seven):
     assert "dark ink on a light background" in captions(seven)["ink"]
     assert captions(ImageOps.invert(seven))["ink"].startswith("light ink on a dark background: inverted")
+
+
+def test_captions_say_a_note_on_a_desk_was_read_on_the_note(seven):
+    photo = note_on_a_desk(1 - np.asarray(seven, np.float32) / 255)
+    assert "read on the sheet, not the darker surface around it" in captions(photo)["ink"]
+    assert "read on the sheet" not in captions(seven)["ink"]
 
 
 def test_captions_count_dropped_specks_and_ruled_lines(seven):

@@ -42,7 +42,9 @@ EVAL_CROPS = replace(EVAL_PHOTOS, cropped=1.0, margins=(0.0, 0.1))
 EVAL_EDGE = replace(EVAL_PHOTOS, cropped=1.0, margins=(0.05, 0.3), flush=1.0)
 # Photos taken in dim light: paper at a third to two thirds of its usual brightness.
 EVAL_DIM = replace(EVAL_PHOTOS, exposure=(0.35, 0.7))
-PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE, "dim": EVAL_DIM}
+# Photos of a page or a note lying on a darker desk, which fills the border.
+EVAL_DESK = replace(EVAL_PHOTOS, on_desk=(0.45, 0.8))
+PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE, "dim": EVAL_DIM, "desk": EVAL_DESK}
 PEN_INKS = (("black", 0.4), ("blue", 0.4), ("pencil", 0.2))  # what people write on a pad with
 EVAL_SCANS = synth.ScanDistribution(margins=(0.0, 0.1), light_ink=0.0, sides=(32, 240), blur=(0.0, 0.02),
                                     qualities=(60, 95))
@@ -294,7 +296,8 @@ def evaluation_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list
                            ("squared paper", {"inks": PEN_INKS, "paper": "squared"}),
                            ("photos cropped to the digit", {"dist": "crops", "inks": PEN_INKS}),
                            ("photos touching an edge", {"dist": "edge", "inks": PEN_INKS}),
-                           ("photos in dim light", {"dist": "dim", "inks": PEN_INKS})):
+                           ("photos in dim light", {"dist": "dim", "inks": PEN_INKS}),
+                           ("photos of a page on a desk", {"dist": "desk", "inks": PEN_INKS})):
         count = n_photos if name == "photos" else n_photos // 2
         add(name, photo_jobs(count, seed + 5 + len(sets), **settings), [()] * count)
     return sets
@@ -315,7 +318,8 @@ def rejection_rate(seed: int, count: int) -> dict[str, float]:
     rng = np.random.default_rng(seed + 2)
     rates = {}
     for name, kind, photos in (("canvas", "canvas", EVAL_PHOTOS), ("paper", "paper", EVAL_PHOTOS),
-                               ("noise", "noise", EVAL_PHOTOS), ("paper in dim light", "paper", EVAL_DIM)):
+                               ("noise", "noise", EVAL_PHOTOS), ("paper in dim light", "paper", EVAL_DIM),
+                               ("a page on a desk", "paper", EVAL_DESK)):
         rejected = 0
         for _ in range(count):
             try:

@@ -253,6 +253,7 @@ class PhotoDistribution:
     sideways: float  # chance of being stored sideways with an EXIF orientation tag
     qualities: tuple[int, int]  # JPEG quality
     exposure: tuple[float, float] = (1.0, 1.0)  # brightness gain: under 1 is a photo taken in dim light
+    on_desk: tuple[float, float] | None = None  # the page lies on a darker desk, covering this share of each side
 
 
 GENERATION_SIZE = (640, 480)  # photos are made at this size (w, h), then scaled to their side
@@ -296,6 +297,27 @@ def _crop_box(ink: np.ndarray, rng: np.random.Generator, dist: PhotoDistribution
     return (max(rows[0] - top, 0), min(rows[-1] + 1 + bottom, h), max(cols[0] - left, 0), min(cols[-1] + 1 + right, w))
 
 
+_DESK_RGB = ((0.35, 0.25, 0.15), (0.5, 0.36, 0.22), (0.25, 0.25, 0.27), (0.12, 0.12, 0.13))  # woods, grey, black
+
+
+def _on_desk(rgb: np.ndarray, ink: np.ndarray, rng: np.random.Generator,
+             share: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The page (`rgb`, and its `ink` map alike) lying on a grainy desk, turned up to 12 degrees."""
+    h, w = ink.shape
+    side = rng.uniform(*share)
+    big_h, big_w = int(h / side), int(w / side)
+    top, left = int(rng.integers(0, big_h - h + 1)), int(rng.integers(0, big_w - w + 1))
+    grain = ndimage.gaussian_filter(rng.normal(0, 1, (big_h, big_w)).astype(np.float32), (0.7, 8))
+    desk = np.array(_DESK_RGB[int(rng.integers(len(_DESK_RGB)))], np.float32) * rng.uniform(0.8, 1.2)
+    photo = desk + (grain * rng.uniform(0.1, 0.4) * desk.mean())[..., None]
+    photo[top: top + h, left: left + w] = rgb
+    page_ink = np.zeros((big_h, big_w), np.float32)
+    page_ink[top: top + h, left: left + w] = ink
+    angle = rng.uniform(-12, 12)
+    return (ndimage.rotate(photo, angle, reshape=False, order=1, mode="nearest"),
+            ndimage.rotate(page_ink, angle, reshape=False, order=1, mode="constant"))
+
+
 def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDistribution,
                  ink_kind: str | None = None, paper: str | None = None, margin: float | None = None,
                  output_side: int | None = None) -> bytes:
@@ -335,6 +357,10 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDi
     ink_rgb = np.array(_INK_RGB[ink_kind], np.float32)
     rgb = rgb * (1 - content[0][..., None]) + ink_rgb * content[0][..., None]
 
+    if dist.on_desk:  # drawn only when asked, so the other distributions keep their streams
+        rgb, content[0] = _on_desk(rgb, content[0], rng, dist.on_desk)
+        h, w = content[0].shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
     light = 1 - rng.uniform(0, 0.35) * (rng.uniform(-1, 1) * xx + rng.uniform(-1, 1) * yy + 1) / 2
     if rng.random() < 0.5:  # a soft shadow edge across the page
         a = rng.uniform(0, 2 * np.pi)
