@@ -734,12 +734,11 @@ class Trace:
 
 def _rectangularity(mask: np.ndarray) -> float:
     """The mask's area over that of the smallest rectangle around it, tried every 3 degrees."""
-    ys, xs = np.nonzero(mask)
-    smallest = np.inf
-    for angle in np.radians(np.arange(0, 90, 3)):
-        u, v = xs * np.cos(angle) + ys * np.sin(angle), ys * np.cos(angle) - xs * np.sin(angle)
-        smallest = min(smallest, (np.ptp(u) + 1) * (np.ptp(v) + 1))
-    return float(mask.sum() / smallest)
+    ys, xs = np.nonzero(mask & ~ndimage.binary_erosion(mask))  # the outline decides the extent
+    angles = np.radians(np.arange(0, 90, 3))[:, None]
+    u, v = xs * np.cos(angles) + ys * np.sin(angles), ys * np.cos(angles) - xs * np.sin(angles)
+    areas = (np.ptp(u, axis=1) + 1) * (np.ptp(v, axis=1) + 1)
+    return float(mask.sum() / areas.min())
 
 
 def find_sheet(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
