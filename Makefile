@@ -2,7 +2,7 @@
 # make test       - also install the test tools, Debian's chromium and nginx, then run every test
 # make test-fast  - the edit loop: everything but the browser, server and long property tests
 # make lint       - ruff
-# make train / make evaluate / make bench - reproduce the weights and the published numbers
+# make train / make evaluate / make bench - reproduce the weights, MODEL_CARD.md and PERFORMANCE.md
 
 PYTHON ?= python3
 VENV := .venv
@@ -29,14 +29,18 @@ train: $(VENV)/.dev
 	$(PY) -m training.train --data-dir ../shared/data/mnist --epochs 20 --mnist-repeat 1.5 --out weights/digitdraw.safetensors
 
 evaluate: $(VENV)/.dev
-	$(PY) -m training.evaluate --json artifacts/evaluate.json --markdown artifacts/model_card.md
-	$(PY) -m training.plots artifacts/evaluate.json
+	$(PY) -m training.evaluate
+	$(PY) -m training.plots reports/evaluate.json
 
-bench: $(VENV)/.dev $(CHROMIUM)
+bench: $(VENV)/.dev $(CHROMIUM) $(NGINX)
 	$(PY) -m benchmarks.engine
 	$(PY) -m benchmarks.serving
+	$(PY) -m benchmarks.serving --replicas 2
 	$(PY) -m benchmarks.browser
 	$(PY) -m benchmarks.cold_start
+	$(PY) -m benchmarks.soak
+	$(PY) -m benchmarks.hostile
+	$(PY) -m benchmarks.report
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,6 +1,6 @@
 """Live feel: time from the mouse-up (or finger-up) that ends a stroke to the bars for it.
 
-    python -m benchmarks.browser [--strokes 20] [--json artifacts/browser.json]
+    python -m benchmarks.browser [--strokes 20]
 
 Runs the real app and Debian's chromium (Playwright), in three settings: a desktop page on
 localhost with the mouse; the same with 150 ms of added network latency (DevTools
@@ -20,17 +20,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from benchmarks.common import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    draw_with_mouse,
-    draw_with_touch,
-    free_port,
-    screen_points,
-    start_app,
-    stop,
-    write_json,
-)
+from benchmarks.common import default_report, write_json
+from digitdraw.gradio_compat import SERVER_FUNCTION_ROUTE
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, draw_with_mouse, draw_with_touch, free_port, screen_points, start_app, stop
 from training import data
 
 SETTINGS = {
@@ -59,9 +51,9 @@ HOOK = """() => {
   }, true);
 }"""
 
-PHASES = """(stroke) => {
+PHASES = """([stroke, route]) => {
   const readings = performance.getEntriesByType('resource')
-    .filter(e => e.name.includes('component_server') && e.startTime >= stroke.up);
+    .filter(e => e.name.includes(route) && e.startTime >= stroke.up);
   const last = readings[readings.length - 1];
   return {total: stroke.shown - stroke.up, 'until sent': last.startTime - stroke.up,
           'request (network + server)': last.responseEnd - last.startTime, render: stroke.shown - last.responseEnd};
@@ -75,7 +67,7 @@ def measure_stroke(page: Page, strokes: list, touch: bool) -> dict[str, float]:
     page.evaluate("performance.clearResourceTimings()")
     (draw_with_touch if touch else draw_with_mouse)(page, strokes)
     page.wait_for_function("window.__stroke !== null", timeout=30_000)
-    result = page.evaluate(PHASES, page.evaluate("window.__stroke"))
+    result = page.evaluate(PHASES, [page.evaluate("window.__stroke"), SERVER_FUNCTION_ROUTE])
     page.remove_listener("request", listener)
     return {**result, "requests": len(posts), "bytes sent": sum(posts)}
 
@@ -103,7 +95,7 @@ def run_setting(browser, url: str, name: str, digits: list[data.PenDigit]) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strokes", type=int, default=20, help="strokes per setting")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--json", type=Path, default=default_report("browser"), help="where to write the report")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="digitdraw-browser-"))
     digits = [d for d in data.pendigits_for(data.TEST_WRITERS) if len(d.strokes) == 1][: args.strokes]

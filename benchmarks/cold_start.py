@@ -1,6 +1,6 @@
 """Cold start: from `python app.py` to the first successful prediction, and idle memory.
 
-    python -m benchmarks.cold_start [--runs 3] [--json artifacts/cold_start.json]
+    python -m benchmarks.cold_start [--runs 3]
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 
 from gradio_client import handle_file
 
-from benchmarks.common import drawing_files, free_port, local_client, rss_mb, start_app, stop, write_json
+from benchmarks.common import default_report, write_json
+from tests.harness import drawing_files, free_port, local_client, rss_mb, start_app, stop
 
 
 def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
@@ -36,7 +37,7 @@ def cold_start(work: Path, drawing: Path) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=Path, default=default_report("cold_start"), help="where to write the report")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="digitdraw-cold-"))
     drawing = drawing_files(work, count=1)[0][0]

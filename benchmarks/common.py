@@ -1,174 +1,61 @@
-"""What the benchmarks and the server tests share: starting servers, rendered drawings, load loops."""
+"""What the benchmarks share beyond tests/harness.py: their JSON reports and load loops.
+
+Each benchmark writes its report to reports/NAME.json (or --json PATH): the result, with the date,
+the machine and the command that measured it. `python -m benchmarks.report` turns the reports
+into PERFORMANCE.md.
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
-import socket
-import subprocess
+import platform
+import shlex
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
-from gradio_client import Client
 
-from training import data, synth
-
-ROOT = Path(__file__).resolve().parent.parent
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def machine() -> str:
+    """The CPU, cores, memory and software versions, in one line."""
+    import gradio
+    import torch
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or platform.machine())
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB; Python {platform.python_version()}, "
+            f"torch {torch.__version__}, gradio {gradio.__version__}")
 
 
-def start_server(command: list[str], port: int, log_path: Path, timeout: float = 90,
-                 env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Run `command` (a server on `port`) in a subprocess; return once it answers HTTP."""
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
-    log = open(log_path, "w")
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command} exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            return process
-        except urllib.error.HTTPError:
-            return process  # it answers, if only with 404
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{command} did not answer within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
+def default_report(name: str) -> Path:
+    """Where a benchmark writes its report unless told otherwise: reports/NAME.json."""
+    return REPORTS / f"{name}.json"
 
 
-def start_app(port: int, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return start_server([sys.executable, "app.py", "--port", str(port), *extra], port, log_path, env=env)
-
-
-def local_client(url: str, **kwargs: Any) -> Client:
-    """A gradio_client Client for a server on this machine.
-
-    gradio_client opens a new httpx client for every upload and every call, and with TLS
-    verification on each one loads the CA bundle: ~65 ms of CPU per prediction, ten times the
-    rest of the client's work. Plain http to localhost needs no verification.
-    """
-    return Client(url, verbose=False, ssl_verify=False, **kwargs)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def _command() -> str:
+    """The command line this process was started with, as a user would type it."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    program = ["python", "-m", spec.name] if spec else ["python", sys.argv[0]]
+    return shlex.join(program + sys.argv[1:])
 
 
 def write_json(path: Path | None, result: Any) -> None:
-    """Write a benchmark's result to `path` (its --json argument), if one was given."""
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2))
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def fit_strokes(digit: data.PenDigit, box: tuple[float, float, float, float],
-                share: float = 0.55) -> list[list[tuple[float, float]]]:
-    """The digit's pen strokes scaled to `share` of the box's short side, centred in the box (x, y, w, h)."""
-    x0, y0, width, height = box
-    side = share * min(width, height)
-    points = np.concatenate(digit.strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = side / max(float((high - low).max()), 1.0)
-    middle = (low + high) / 2
-    return [[(float(x0 + width / 2 + (x - middle[0]) * scale), float(y0 + height / 2 + (y - middle[1]) * scale))
-             for x, y in stroke.tolist()] for stroke in digit.strokes]
-
-
-def drawing_of(digit: data.PenDigit, width: int = 400, height: int = 400, brush: float = 16) -> dict:
-    """The digit as the app's pad sends it: strokes in the pad's pixels."""
-    strokes = fit_strokes(digit, (0, 0, width, height))
-    return {"id": 1, "width": width, "height": height, "brush": brush,
-            "strokes": [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in strokes]}
-
-
-def screen_points(page: Page, digit: data.PenDigit, share: float = 0.55) -> list[list[tuple[float, float]]]:
-    """The digit's pen strokes mapped onto the middle of the drawing pad, in page pixels."""
-    box = page.locator("#sketch canvas").bounding_box()
-    return fit_strokes(digit, (box["x"], box["y"], box["width"], box["height"]), share)
-
-
-REST_S = 0.12  # longer than chromium's 100 ms velocity window, so the finger lifts at rest
-
-
-def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
-    for stroke in strokes:
-        page.mouse.move(*stroke[0])
-        page.mouse.down()
-        for point in stroke[1:]:
-            page.mouse.move(*point, steps=2)
-        page.mouse.up()
-
-
-def draw_with_touch(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Touch strokes through the DevTools protocol, as a finger on a phone makes them.
-
-    The events come far faster than a finger moves, so each stroke rests REST_S before the finger
-    lifts: otherwise chromium reads the lift as a flick, starts a fling, and the next tap only
-    stops the fling (a tap on Clear would do nothing).
-    """
-    cdp = page.context.new_cdp_session(page)
-    for stroke in strokes:
-        x, y = stroke[0]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
-        for x, y in stroke[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
-        time.sleep(REST_S)
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
-
-
-def drawing_files(folder: Path, count: int = 20, size: int = 400) -> list[tuple[Path, int]]:
-    """PNG canvases of held-out writers' digits, as API callers send drawings, with their labels."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    pen = data.pendigits_for(data.TEST_WRITERS)
-    files = []
-    for i in range(count):
-        digit = pen[int(rng.integers(len(pen)))]
-        style = synth.CanvasStyle(size, 0.6 * size, (size / 2, size / 2), 16, 0.0, False)
-        path = folder / f"drawing-{i}.png"
-        synth.render_canvas(digit, style).save(path)
-        files.append((path, digit.label))
-    return files
+    """Write a benchmark's result to `path`, with when, where and how it was measured."""
+    if path is None:
+        return
+    report = {"measured": datetime.date.today().isoformat(), "machine": machine(), "command": _command(),
+              "result": result}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
 
 
 @dataclass

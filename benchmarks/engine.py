@@ -1,6 +1,6 @@
 """Engine latency: preprocess + model on one CPU thread, and where the time goes.
 
-    python -m benchmarks.engine [--runs 200] [--json artifacts/engine.json]
+    python -m benchmarks.engine [--runs 200]
 
 Inputs are what the engine receives in the app: a drawing (decoded PIL image), a photo upload (a
 4000x3000 JPEG file, decoded by the engine), or a 28x28 MNIST array. Each run is one call of
@@ -20,11 +20,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import write_json
+from benchmarks.common import default_report, write_json
 from digitdraw import preprocessing
-from digitdraw.inference import Classifier, load_classifier, read_number_steps
+from digitdraw.inference import Classifier, load_classifier
+from digitdraw.reading import read_number_steps
 from training import data, synth
-from training.evaluate import EVAL_PHOTOS
+from training.eval_sets import EVAL_PHOTOS
 
 KINDS = ("28x28 MNIST", "280x280 canvas", "800x800 canvas", "4000x3000 photo")
 
@@ -62,7 +63,7 @@ def time_one(image, classifier: Classifier) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=200, help="images per input kind")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--json", type=Path, default=default_report("engine"), help="where to write the report")
     args = parser.parse_args()
     torch.set_num_threads(1)
     classifier = load_classifier()

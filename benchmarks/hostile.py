@@ -1,7 +1,7 @@
 """Hostile input, sent through the real API of a running app: every case gets a clear status or a
 result, never a traceback or a hang, and the server still answers a normal request afterwards.
 
-    python -m benchmarks.hostile [--url http://127.0.0.1:7860/] [--json artifacts/hostile.json]
+    python -m benchmarks.hostile [--url http://127.0.0.1:7860/]
 
 Without --url it starts its own app.
 """
@@ -20,7 +20,8 @@ import numpy as np
 from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
-from benchmarks.common import free_port, local_client, start_app, stop, write_json
+from benchmarks.common import default_report, write_json
+from tests.harness import free_port, local_client, start_app, stop
 
 CALL_TIMEOUT_S = 60
 CLEAR_STARTS = ("Can't read that file", "No digit found", "The pad is empty", "Draw a digit",
@@ -170,7 +171,7 @@ def run_suite(url: str, folder: Path) -> list[tuple[str, str | None, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running app; by default one is started")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--json", type=Path, default=default_report("hostile"), help="where to write the report")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="digitdraw-hostile-"))
     app = None

@@ -1,6 +1,6 @@
 """Serving under load: the real app (`python app.py`) against the same engine behind bare FastAPI.
 
-    python -m benchmarks.serving [--seconds 20] [--users 1 8 32] [--json artifacts/serving.json]
+    python -m benchmarks.serving [--seconds 20] [--users 1 8 32]
     python -m benchmarks.serving --replicas 2 [--seconds 20]     # also: replicas behind nginx
 
 Each simulated user is a thread with its own client, sending rendered drawings (held-out
@@ -25,20 +25,8 @@ from pathlib import Path
 import httpx
 from gradio_client import handle_file
 
-from benchmarks.common import (
-    ROOT,
-    LoadResult,
-    cpu_seconds,
-    drawing_files,
-    free_port,
-    local_client,
-    rss_mb,
-    run_users,
-    start_app,
-    start_server,
-    stop,
-    write_json,
-)
+from benchmarks.common import LoadResult, default_report, run_users, write_json
+from tests.harness import ROOT, cpu_seconds, drawing_files, free_port, local_client, rss_mb, start_app, start_server, stop
 
 
 def gradio_user(url: str, files: list[tuple[Path, int]]):
@@ -200,14 +188,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20, help="duration of each load level")
     parser.add_argument("--users", type=int, nargs="+", default=[1, 8, 32], help="concurrent users to try")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--json", type=Path, help="where to write the report (reports/serving.json, or replicas.json)")
     parser.add_argument("--replicas", type=int, default=0,
                         help="instead: N replicas behind nginx against one, with the largest --users")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="digitdraw-serving-"))
     files = drawing_files(work / "drawings")
     if args.replicas:
-        write_json(args.json, replicas(args.replicas, max(args.users), args.seconds, files, work))
+        write_json(args.json or default_report("replicas"), replicas(args.replicas, max(args.users), args.seconds, files, work))
         return
     rows = []
 
@@ -229,7 +217,7 @@ def main() -> None:
         g = next(r for r in rows if r["server"] == "gradio" and r["users"] == n)
         b = next(r for r in rows if r["server"] == "bare" and r["users"] == n)
         print(f"{n:3d} users: gradio reaches {g['rps'] / b['rps']:.0%} of the bare endpoint's throughput")
-    write_json(args.json, rows)
+    write_json(args.json or default_report("serving"), rows)
     print(f"(logs in {work}; run from {ROOT})")
 
 

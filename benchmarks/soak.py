@@ -1,7 +1,7 @@
 """Soak: 32 concurrent users for 5 minutes against the real app. Zero failed requests, resident
 memory flat after warm-up, and Gradio's upload folder bounded (the app deletes old files).
 
-    python -m benchmarks.soak [--seconds 300] [--users 32] [--json artifacts/soak.json]
+    python -m benchmarks.soak [--seconds 300] [--users 32]
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import drawing_files, free_port, rss_mb, run_users, start_app, stop, write_json
+from benchmarks.common import default_report, run_users, write_json
 from benchmarks.serving import gradio_user
+from tests.harness import drawing_files, free_port, rss_mb, start_app, stop
 
 
 def folder_mb(path: Path) -> float:
@@ -65,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--users", type=int, default=32)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=Path, default=default_report("soak"), help="where to write the report")
     args = parser.parse_args()
     r = soak(args.seconds, args.users, Path(tempfile.mkdtemp(prefix="digitdraw-soak-")))
     print(f"soak: {args.users} users for {args.seconds:.0f} s: {r['requests']} requests, {r['errors']} failed, "

@@ -17,15 +17,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .preprocessing import InvalidImageError, NoDigitError, preprocess
+from .errors import InvalidImageError, NoDigitError
+from .preprocessing import preprocess
 
-_FROM_INFERENCE = ("predict", "read_number", "load_classifier")
+_LAZY = {"predict": ".reading", "read_number": ".reading", "load_classifier": ".inference"}
 __all__ = ["predict", "read_number", "preprocess", "load_classifier", "NoDigitError", "InvalidImageError"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_INFERENCE:
-        return getattr(importlib.import_module(".inference", __name__), name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'digitdraw' has no attribute {name!r}")
 
 

@@ -17,13 +17,14 @@ import sys
 
 import numpy as np
 
-from .preprocessing import InvalidImageError, NoDigitError, preprocess
+from .errors import InvalidImageError, NoDigitError
+from .preprocessing import preprocess
 from .serving import add_server_arguments
 
 
 def digit_fields(row: np.ndarray) -> dict:
     """One digit's probabilities as the JSON output gives them: digit, confidence, all ten."""
-    from .inference import probabilities_dict
+    from .reading import probabilities_dict
 
     best = int(row.argmax())
     return {"digit": str(best), "confidence": round(float(row[best]), 6),
@@ -55,17 +56,17 @@ def predict_files(paths: list[str], as_json: bool) -> int:
 
 def read_number_files(paths: list[str], as_json: bool) -> int:
     """Print each file's number, digit by digit; return the exit status (1 if any file failed)."""
-    from .inference import CLASSES, read_number_steps
+    from .reading import read_number_steps
 
     status = 0
     for path in paths:
         try:
-            rows = read_number_steps(path).probabilities
+            reading = read_number_steps(path)
         except (InvalidImageError, NoDigitError) as e:
             print(f"{path}: {e}", file=sys.stderr)
             status = 1
             continue
-        number = "".join(CLASSES[i] for i in rows.argmax(axis=1))
+        number, rows = reading.number, reading.probabilities
         if as_json:
             print(json.dumps({"file": path, "number": number, "digits": [digit_fields(row) for row in rows]}))
         else:

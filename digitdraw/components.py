@@ -9,7 +9,8 @@
 - ExplainPanel: "How it was read": the steps and the saliency maps of what the results show,
   asked of its server function only while the panel is open.
 
-Their JavaScript and CSS live in static/ beside this file.
+Their JavaScript and CSS live in static/ beside this file; static/state.js, the one object they
+share in the browser (window.digitdraw), is prepended to each one's script.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
-from gradio_client.utils import is_file_obj_with_meta
+
+from .gradio_compat import UPLOADED_IMAGE, is_uploaded_file
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -76,19 +78,24 @@ def _static(name: str) -> str:
     return (STATIC / name).read_text()
 
 
+def _script(name: str) -> str:
+    """A component's js_on_load: the shared state, then its own code."""
+    return _static("state.js") + _static(name)
+
+
 class DrawingPad(gr.HTML):
     """A drawing pad whose value is the drawing: strokes from the browser, or an uploaded image."""
 
     def __init__(self, read_drawing: Callable[[Any], dict[str, Any]], hint: str = "Draw here", **kwargs: Any) -> None:
         """`read_drawing(drawing) -> answer` is what the browser calls after each stroke."""
         super().__init__(value=None, html_template=PAD_HTML, css_template=_static("pad.css"),
-                         js_on_load=_static("pad.js"), server_functions=[read_drawing], hint=hint,
+                         js_on_load=_script("pad.js"), server_functions=[read_drawing], hint=hint,
                          description=PAD_DESCRIPTION, **kwargs)
 
     def preprocess(self, payload: Any) -> Any:
         """An uploaded file (Gradio has checked that it is in its upload folder) as its path; a
         drawing as the dict the engine reads; anything else as is, for the engine to refuse."""
-        if is_file_obj_with_meta(payload):
+        if is_uploaded_file(payload):
             return payload["path"]
         return payload
 
@@ -107,7 +114,7 @@ class ResultsPanel(gr.HTML):
 
     def __init__(self, prompt: str, **kwargs: Any) -> None:
         super().__init__(value={"drawing": None, "status": prompt, "digits": []}, html_template=RESULTS_HTML,
-                         css_template=_static("results.css"), js_on_load=_static("results.js"), prompt=prompt,
+                         css_template=_static("results.css"), js_on_load=_script("results.js"), prompt=prompt,
                          **kwargs)
 
     def preprocess(self, payload: Any) -> Any:
@@ -129,7 +136,9 @@ class ResultsPanel(gr.HTML):
 class ExplainPanel(gr.HTML):
     """How the shown answer was read (see static/explain.js): steps and saliency, on demand."""
 
-    def __init__(self, explain: Callable[[Any], dict[str, Any]], **kwargs: Any) -> None:
-        """`explain_reading({"drawing": ...} or {"image": data URL}) -> {status, steps, saliency}`."""
+    def __init__(self, explain: Callable[[Any], dict[str, Any]], upload_id: str, **kwargs: Any) -> None:
+        """`explain_reading({"drawing": ...} or {"image": data URL}) -> {status, steps, saliency}`;
+        an upload's image is the one shown by the component with elem_id `upload_id`."""
         super().__init__(value=None, html_template=EXPLAIN_HTML, css_template=_static("explain.css"),
-                         js_on_load=_static("explain.js"), server_functions=[explain], **kwargs)
+                         js_on_load=_script("explain.js"), server_functions=[explain],
+                         uploaded_image=f"#{upload_id} {UPLOADED_IMAGE}", **kwargs)

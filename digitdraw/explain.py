@@ -1,11 +1,11 @@
 """Pictures and captions of how an image was read, for the app's "How it was read". No torch, no gradio.
 
-    steps = page_steps(page, selection, masks)   # input, ink map, what was kept and dropped
+    steps = page_steps(page, marks, masks)       # input, ink map, what was kept and dropped
     steps += digit_pictures(digit_steps)         # per digit: crop, 20x20 fit, centred in 28x28
     heat = heatmap(digit, attribution)           # a saliency map over the 28x28 the model read
 
-Every picture is drawn from what the pipeline itself made (preprocessing.Page, Selection and
-DigitSteps): nothing here recomputes a step.
+Every picture is drawn from what the pipeline itself made (preprocessing.Page, lines.Marks,
+mnist_form.DigitSteps): nothing here recomputes a step.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .preprocessing import BOX_SIZE, CANVAS_SIZE, DigitSteps, Page, Selection, to_grayscale
+from .lines import Marks
+from .loading import to_grayscale
+from .mnist_form import BOX_SIZE, CANVAS_SIZE, DigitSteps
+from .preprocessing import Page
 
 PICTURE_SIDE = 160  # the long side of the page pictures, px: small enough for six in a row
 DIGIT_COLOURS = np.array([(255, 255, 255), (255, 214, 102), (130, 220, 255), (180, 255, 160), (255, 160, 220)], np.uint8)
@@ -54,7 +57,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def page_steps(page: Page, selection: Selection, masks: list[np.ndarray]) -> list[Picture]:
+def page_steps(page: Page, marks: Marks, masks: list[np.ndarray]) -> list[Picture]:
     """The input as received, the ink map, and the digits kept among everything that was dropped."""
     image = page.image
     received = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else _gray_rgb(to_grayscale(image))
@@ -68,18 +71,18 @@ def page_steps(page: Page, selection: Selection, masks: list[np.ndarray]) -> lis
     polarity = "dark ink on a light background" if ink.dark_ink else "light ink on a dark background: inverted"
     pictures.append(Picture("ink", f"{polarity}; {background}", _fit(_gray_rgb(ink.ink))))
 
-    kept = np.zeros_like(selection.marks)
-    picture = np.zeros(selection.marks.shape + (3,), np.uint8)
+    kept = np.zeros_like(marks.pixels)
+    picture = np.zeros(marks.pixels.shape + (3,), np.uint8)
     for i, mask in enumerate(masks):
         picture[mask] = DIGIT_COLOURS[i % len(DIGIT_COLOURS)]
         kept |= mask
-    dropped = selection.marks & ~selection.lines & ~kept
+    dropped = marks.strokes & ~kept
     picture[dropped] = DROPPED_RGB
-    picture[selection.lines] = LINE_RGB
+    picture[marks.lines] = LINE_RGB
     what = "kept the digit" if len(masks) == 1 else f"found {len(masks)} digits"
     specks = _count(dropped)
     # Lines are named, not counted: a digit's stroke cuts a line in two, and squared paper is one grid.
-    drops = ([_plural(specks, "speck")] if specks else []) + (["the ruled lines"] if selection.lines.any() else [])
+    drops = ([_plural(specks, "speck")] if specks else []) + (["the ruled lines"] if marks.lines.any() else [])
     caption = f"{what}; dropped {' and '.join(drops)}" if drops else f"{what}; nothing else to drop"
     pictures.append(Picture("selected", caption, _fit(picture, nearest=True)))
     return pictures

@@ -1,15 +1,40 @@
-"""Workarounds for Gradio 6.31 internals, in one file so that a Gradio upgrade reviews one file.
+"""Everything that reaches into Gradio 6.31's internals, in one file, so that a Gradio upgrade
+reviews one file: private attributes, routes, the DOM of its components, and workarounds.
 
-Each one says what it works around. When upgrading Gradio, check each against the new version and
+Each one says what it is for. When upgrading Gradio, check each against the new version and
 delete the ones it no longer needs.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio_client.utils import is_file_obj_with_meta
+
+# The route of a gr.HTML component's server functions: the pad posts every reading here (tests
+# and benchmarks hold it back or replay it).
+SERVER_FUNCTION_ROUTE = "/gradio_api/component_server"
+# Files under gr.set_static_paths are served from here.
+FILE_ROUTE = "/gradio_api/file="
+# gr.Image's DOM: the picture it shows once a file is uploaded, and its file input.
+UPLOADED_IMAGE = "img"
+FILE_INPUT = "input[type=file]"
+# gr.Examples' DOM: one button per example.
+EXAMPLE_BUTTON = "button.gallery-item"
+
+
+def file_url(path: Path) -> str:
+    """The URL of a file in a folder given to gr.set_static_paths."""
+    return f"{FILE_ROUTE}{path}"
+
+
+def is_uploaded_file(payload: Any) -> bool:
+    """Whether a component's payload is a file Gradio received (and checked is in its upload folder)."""
+    return is_file_obj_with_meta(payload)
+
 
 # Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for a
 # monitoring page that is off unless enabled (/monitoring/summary): once the table is full that
@@ -20,6 +45,11 @@ ANALYTICS_EVERY = 1000
 
 def spare_queue_analytics() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))
+
+
+def queue_analytics_every(demo: gr.Blocks) -> int:
+    """How often the demo's queue rebuilds its analytics table (a private attribute, misspelt upstream)."""
+    return demo._queue.ANAYLTICS_CACHE_FREQUENCY
 
 
 # Gradio opens images with PIL before our functions run, and a file PIL can't open would fail

@@ -1,18 +1,72 @@
-"""The CNN, and saving/loading its weights as safetensors (no pickle)."""
+"""The CNN, and its weights as safetensors (no pickle) with their contract in the file's header.
+
+    model = Net()                                   # (N, 1, 28, 28) in [0, 1] -> (N, 10) logits
+    save_weights(model, path, contract)
+    model, contract = load_weights(path)            # refuses weights made for another model
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # Bump when the layers change: weights of another version will not load.
 ARCHITECTURE = "digitdraw-cnn-v1"
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+# MNIST's training-set mean and standard deviation: the network normalises its own input with them.
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+INPUT_SIZE = 28
+DIGITS = tuple(str(d) for d in range(10))
+# The safetensors header key that holds the contract, as JSON.
+CONTRACT_KEY = "contract"
+
+
+class WeightsMismatchError(ValueError):
+    """A weights file whose contract does not match what this code gives it or expects of it."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a weights file expects and gives, and how it was made (like timm's `pretrained_cfg`).
+
+    Stored in the safetensors header and checked when the weights load: a file made for another
+    architecture, input, normalisation, preprocessing or set of classes is refused.
+    """
+
+    preprocessing_version: str  # digitdraw.preprocessing.PREPROCESSING_VERSION it was trained on
+    temperature: float  # divides the logits before the softmax: fitted on held-out data
+    command: str  # the training command that made it
+    architecture: str = ARCHITECTURE
+    input_size: int = INPUT_SIZE  # the input is (N, 1, input_size, input_size)
+    input: str = "float32 in [0, 1], white digit on black, MNIST recipe (digitdraw.preprocessing)"
+    mean: float = MNIST_MEAN  # normalisation, applied inside the model
+    std: float = MNIST_STD
+    classes: tuple[str, ...] = DIGITS  # what each logit stands for, in order
+    seed: int = 0
+    date: str = ""
+    mnist_test_accuracy: float = 0.0  # of the model before calibration, on the 10,000 MNIST test digits
+    train_writers: tuple[int, ...] = ()  # pendigits writers whose strokes it was trained on
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Contract:
+        fields = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(fields, dict) or set(fields) - known:
+            raise WeightsMismatchError(f"unknown contract fields: {sorted(set(fields) - known)}")
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+        return cls(**fields)
 
 
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
@@ -32,7 +86,7 @@ class Net(nn.Module):
             conv_block(32, 64), conv_block(64, 64), nn.MaxPool2d(2),  # 14 -> 7
             conv_block(64, 128), nn.Dropout(0.1),
         )
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(128 * 3 * 3, 10))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(128 * 3 * 3, len(DIGITS)))
         self.pool = nn.AdaptiveAvgPool2d(3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,24 +113,33 @@ def layer_table(model: Net) -> list[tuple[str, str, int]]:
             if not list(module.children()) and any(True for _ in module.parameters())]
 
 
-def save_weights(model: Net, path: str | Path, metadata: dict[str, str]) -> None:
-    """Save the weights as safetensors, with the metadata (strings) in the file header."""
+def save_weights(model: Net, path: str | Path, contract: Contract) -> None:
+    """Save the weights as safetensors, with the contract (JSON) in the file header."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={"architecture": ARCHITECTURE, **metadata})
+    save_file(state, str(path), metadata={CONTRACT_KEY: contract.to_json()})
 
 
-def read_metadata(path: str | Path) -> dict[str, str]:
-    from safetensors import safe_open
-
+def read_contract(path: str | Path) -> Contract:
+    """The contract in a weights file's header; WeightsMismatchError if it has none."""
     with safe_open(str(path), framework="pt") as f:
-        return dict(f.metadata() or {})
+        header = f.metadata() or {}
+    if CONTRACT_KEY not in header:
+        raise WeightsMismatchError(f"{path} has no contract in its header (weights of another program?)")
+    return Contract.from_json(header[CONTRACT_KEY])
 
 
-def load_weights(path: str | Path) -> tuple[Net, dict[str, str]]:
-    """A Net in eval mode with the weights from `path`, and the file's metadata."""
-    metadata = read_metadata(path)
-    if metadata.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path} holds {metadata.get('architecture')!r} weights, not {ARCHITECTURE!r}")
+def load_weights(path: str | Path) -> tuple[Net, Contract]:
+    """A Net in eval mode with the weights from `path`, and their contract.
+
+    Raises WeightsMismatchError when the contract asks for another architecture, input size,
+    normalisation or set of classes than Net has.
+    """
+    contract = read_contract(path)
+    expected = Contract(contract.preprocessing_version, contract.temperature, contract.command)
+    for field in ("architecture", "input_size", "mean", "std", "classes"):
+        if getattr(contract, field) != getattr(expected, field):
+            raise WeightsMismatchError(f"{path} was made for {field} {getattr(contract, field)!r}; "
+                                       f"this digitdraw's model has {getattr(expected, field)!r}")
     model = Net()
     model.load_state_dict(load_file(str(path)))
-    return model.eval(), metadata
+    return model.eval(), contract

@@ -1,15 +1,14 @@
 """Split the ink of a written number into its digits, left to right. No torch, no gradio.
 
-    groups = segment(ink_map)           # one boolean mask per digit candidate, left to right
+    groups = segment(ink, marks)        # one boolean mask per digit candidate, left to right
     cuts = split_candidates(mask)       # ways to cut a group that may hold touching digits
 
 Connected pieces of ink are grouped so that each digit's strokes stay together: a short piece
 goes with the tall one it is stacked on (a 5's flag, a 7's crossbar, a 4 drawn in two strokes),
-and pieces that almost touch are one (a broken stroke). Dots, specks and dashes far smaller than the digits are dropped,
-and so are lines under them or along the page's edge.
+and pieces that almost touch are one (a broken stroke). Dots, specks and dashes far smaller than
+the digits are dropped, and so are lines under them or along the page's edge.
 A group much wider than a digit may be two or more digits that touch; `split_candidates` offers
-cuts at the thinnest columns, and the caller (inference.read_number) keeps the cut the classifier
-is most sure of.
+cuts at the thinnest columns, and cuts.py keeps the cut the classifier is most sure of.
 """
 
 from __future__ import annotations
@@ -17,88 +16,87 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .preprocessing import INK_THRESHOLD, NoDigitError, bounding_box, ruled_lines
+from .errors import NoDigitError
+from .lines import Marks
+from .masks import Box, bounding_box, box_size, gap, shared_columns, stacked
 
 # A short piece (under 60% of a digit's height: a 5's flag, a 7's crossbar, part of a 4) stacked
-# over or under a tall one belongs with it: half the narrower one's width shared, and at most
-# half a digit's height apart. Two tall pieces side by side are two digits, however they overhang.
-STACK_SHARE, STACK_SHORT, STACK_GAP = 0.5, 0.6, 0.5
-# Pieces closer than 4% of a digit's height are one digit's broken stroke. Digits written close
+# over or under a tall one belongs with it (masks.stacked). Two tall pieces side by side are two
+# digits, however they overhang.
+STACK_SHORT = 0.6
+# Pieces closer than 1.5% of a digit's height are one digit's broken stroke. Digits written close
 # in a number may be joined here too: a group that comes out too wide is cut again.
 NEAR_GAP = 0.015
 # Pieces under 0.5% of the largest one's ink are dust: left out before grouping (a photo of
 # grainy paper has thousands).
 DUST_SHARE = 0.005
-# A group under 35% of a digit's height with under 20% of a digit's ink is a dot, a dash or a
-# speck, not a digit ("1" is tall; "-" in a phone number and a decimal point are not digits).
-STRAY_HEIGHT, STRAY_MASS = 0.35, 0.2
-# A piece under 60% of a digit's height and over 1.5 digits' heights wide is a line, whatever its
-# ink: an underline, the paper's edge, a shadow across a photo. It is dropped before grouping, so
-# that it cannot join the digit it runs under. Single digits are 0.35-1.5 times as wide as tall
-# and touching digits are full height. Pieces over 3 times as wide as tall do not set the digit
-# height. (Cut as a wide group, a shadow along a photo's edge came out as 19 "1"s.)
-LINE_HEIGHT, LINE_WIDTH, LINE_ASPECT = 0.6, 1.5, 3.0
+# The digit height is set by pieces with at least a fifth of the most ink: a long thin flick is not a digit.
+HEAVY_SHARE = 0.2
+# A group under 35% of a digit's height ...
+STRAY_HEIGHT = 0.35
+# ... with under 20% of a digit's ink is a dot, a dash or a speck, not a digit ("1" is tall; "-"
+# in a phone number and a decimal point are not digits).
+STRAY_MASS = 0.2
+# A piece is a line, whatever its ink (an underline, the paper's edge, a shadow across a photo),
+# when it is under 60% of a digit's height (touching digits are full height) ...
+LINE_HEIGHT = 0.6
+# ... and over 1.5 digits' heights wide (single digits are 0.35-1.5 times as wide as tall). It is
+# dropped before grouping, so that it cannot join the digit it runs under. (Cut as a wide group,
+# a shadow along a photo's edge came out as 19 "1"s.)
+LINE_WIDTH = 1.5
+# Pieces over 3 times as wide as tall do not set the digit height (no digit is; a dash is).
+LINE_ASPECT = 3.0
 # A group wider than 0.6 times its height may be digits that touch (single digits are 0.35-1.5
-# as wide as tall, touching pairs 0.8-1.8); the classifier decides (inference.read_number).
-# Cuts are tried at the thinnest columns in its middle 70%, at most 4 of them, each at least a
-# quarter of its height from the others.
-WIDE_ASPECT, CUT_RANGE, MAX_CUTS, CUT_SPACING = 0.6, 0.7, 4, 0.25
+# as wide as tall, touching pairs 0.8-1.8); the classifier decides (cuts.py).
+WIDE_ASPECT = 0.6
+# Cuts are tried at the thinnest columns in its middle 70% (a digit is rarely narrower than 15%
+# of a pair) ...
+CUT_RANGE = 0.7
+# ... at most 4 of them ...
+MAX_CUTS = 4
+# ... each at least a quarter of its height from the others (two cuts closer than that make the same parts).
+CUT_SPACING = 0.25
+
+EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 
-def _size(box: tuple[slice, slice]) -> tuple[int, int]:
-    return box[0].stop - box[0].start, box[1].stop - box[1].start
-
-
-def _digit_height(boxes: list[tuple[slice, slice]], masses: np.ndarray) -> float:
+def _digit_height(boxes: list[Box], masses: np.ndarray) -> float:
     """A digit's height: the tallest piece among those with at least a fifth of the most ink,
     lines (LINE_ASPECT) left out unless there is nothing else."""
-    shaped = np.array([width <= LINE_ASPECT * height for height, width in map(_size, boxes)])
+    shaped = np.array([width <= LINE_ASPECT * height for height, width in map(box_size, boxes)])
     if shaped.any():
         boxes, masses = [box for box, keep in zip(boxes, shaped) if keep], masses[shaped]
-    heavy = masses >= 0.2 * masses.max()
-    return float(max(_size(box)[0] for box, keep in zip(boxes, heavy) if keep))
+    heavy = masses >= HEAVY_SHARE * masses.max()
+    return float(max(box_size(box)[0] for box, keep in zip(boxes, heavy) if keep))
 
 
-def _is_line(box: tuple[slice, slice], height: float) -> bool:
-    tall, wide = _size(box)
+def _is_line(box: Box, height: float) -> bool:
+    tall, wide = box_size(box)
     return tall < LINE_HEIGHT * height and wide > LINE_WIDTH * height
 
 
-def _gap(a: tuple[slice, slice], b: tuple[slice, slice], axis: int) -> int:
-    return max(a[axis].start - b[axis].stop, b[axis].start - a[axis].stop, 0)
+def _near(a: Box, b: Box, height: float) -> bool:
+    return bool(np.hypot(gap(a, b, 0), gap(a, b, 1)) <= NEAR_GAP * height)
 
 
-def _shared_columns(a: tuple[slice, slice], b: tuple[slice, slice]) -> int:
-    return min(a[1].stop, b[1].stop) - max(a[1].start, b[1].start)
-
-
-def _near(a: tuple[slice, slice], b: tuple[slice, slice], height: float) -> bool:
-    return bool(np.hypot(_gap(a, b, 0), _gap(a, b, 1)) <= NEAR_GAP * height)
-
-
-def _owner(piece: tuple[slice, slice], tall: list[tuple[int, tuple[slice, slice]]], height: float) -> int | None:
+def _owner(piece: Box, tall: list[tuple[int, Box]], height: float) -> int | None:
     """The tall piece a short one belongs to: the one it is stacked on most, else one it nearly
     touches, else none."""
-    width = piece[1].stop - piece[1].start
-    stacked = [(_shared_columns(piece, box), i) for i, box in tall
-               if _shared_columns(piece, box) >= STACK_SHARE * min(width, box[1].stop - box[1].start)
-               and _gap(piece, box, 0) <= STACK_GAP * height]
-    if stacked:
-        return max(stacked)[1]
+    on = [(shared_columns(piece, box), i) for i, box in tall if stacked(piece, box, height)]
+    if on:
+        return max(on)[1]
     near = [i for i, box in tall if _near(piece, box, height)]
     return near[0] if near else None
 
 
-def segment(ink: np.ndarray) -> list[np.ndarray]:
-    """Masks of the digit candidates in the ink map, left to right (ruled lines removed).
+def segment(ink: np.ndarray, marks: Marks) -> list[np.ndarray]:
+    """Masks of the digit candidates among the marks, left to right (ruled lines left out).
 
     Tall pieces (STACK_SHORT of a digit's height or more) anchor digits, and join each other only
     when they nearly touch; a short piece joins the one tall piece it belongs to (`_owner`), so a
     flag over two digits cannot join them. Raises NoDigitError when no ink is left.
     """
-    marks = ink > INK_THRESHOLD
-    marks &= ~ruled_lines(marks, ink)
-    labels, count = ndimage.label(marks, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(marks.strokes, structure=EIGHT_NEIGHBOURS)
     if count == 0:
         raise NoDigitError("No digit found — only ruled lines or faint marks.")
     masses = np.bincount(labels.ravel(), weights=ink.ravel())[1:]
@@ -109,7 +107,7 @@ def segment(ink: np.ndarray) -> list[np.ndarray]:
     keep = np.array([not _is_line(box, height) for box in boxes])
     if keep.any():  # only lines: leave them to the stray rule and the single-digit path
         kept, masses, boxes = kept[keep], masses[keep], [box for box, k in zip(boxes, keep) if k]
-    tall = [(i, box) for i, box in enumerate(boxes) if _size(box)[0] >= STACK_SHORT * height]
+    tall = [(i, box) for i, box in enumerate(boxes) if box_size(box)[0] >= STACK_SHORT * height]
     group_of = {i: i for i, _ in tall}
     for i, a in tall:  # tall pieces that nearly touch: one digit's broken stroke
         for j, b in tall:
@@ -125,7 +123,7 @@ def segment(ink: np.ndarray) -> list[np.ndarray]:
         groups.setdefault(group_of[i], []).append(i)
     masks = [np.isin(labels, kept[members] + 1) for members in groups.values()]
     group_mass = np.array([masses[members].sum() for members in groups.values()])
-    typical = float(np.median(group_mass[group_mass >= 0.2 * group_mass.max()]))
+    typical = float(np.median(group_mass[group_mass >= HEAVY_SHARE * group_mass.max()]))
     digits = []
     for mask, mass in zip(masks, group_mass):
         rows = bounding_box(mask)[0]

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from conftest import canvas_of
 from digitdraw import load_classifier, predict
 from digitdraw.inference import WEIGHTS_PATH
+from digitdraw.model import read_contract
 from digitdraw.preprocessing import PREPROCESSING_VERSION
+from tests.images import canvas_of
 from training import data
 
 
 def test_weights_are_small_safetensors_with_their_provenance():
     assert WEIGHTS_PATH.stat().st_size <= 2 * 1024 * 1024
-    metadata = load_classifier().metadata
-    for key in ("architecture", "command", "seed", "date", "mnist_test_accuracy", "temperature"):
-        assert metadata.get(key), key
-    assert metadata["command"].startswith("python -m training.train")
-    assert metadata["preprocessing_version"] == PREPROCESSING_VERSION  # trained on what the app runs
+    contract = read_contract(WEIGHTS_PATH)
+    assert contract.command.startswith("python -m training.train") and contract.date and contract.seed
+    assert 0.99 < contract.mnist_test_accuracy <= 1 and contract.temperature > 0
+    assert contract.preprocessing_version == PREPROCESSING_VERSION  # trained on what the app runs
+    assert load_classifier().contract == contract
 
 
+@pytest.mark.data
 def test_shipped_weights_reach_99_5_percent_on_the_mnist_test_set():
     images, labels = data.load_mnist("t10k")
     probabilities = load_classifier()(images.astype(np.float32) / 255)

@@ -12,10 +12,10 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from benchmarks.common import drawing_of, free_port, local_client, start_app, start_server, stop
-from conftest import canvas_of, save_png
+from tests.harness import drawing_of, free_port, local_client, start_app, start_server, stop
+from tests.images import canvas_of, save_png
 from training import synth
-from training.evaluate import EVAL_PHOTOS
+from training.eval_sets import EVAL_PHOTOS
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, draw_with_mouse, draw_with_touch, screen_points
-from conftest import ROOT
+from digitdraw.gradio_compat import EXAMPLE_BUTTON, FILE_INPUT, SERVER_FUNCTION_ROUTE
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, draw_with_mouse, draw_with_touch, screen_points
 from training import synth
 from training.data import PenDigit
 
@@ -24,7 +24,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 WAIT_MS = 15_000
-READING = re.compile(r"/component_server/?$")  # the pad's server function: one POST per reading
+READING = re.compile(re.escape(SERVER_FUNCTION_ROUTE) + "/?$")  # the pad's server function: one POST per reading
 
 
 @pytest.fixture(scope="module")
@@ -199,14 +199,14 @@ def test_each_reading_is_one_small_request(page, held_out_digits):
     posts = []
     page.on("request", lambda r: posts.append((r.url, len(r.post_data_buffer or b""))) if r.method == "POST" else None)
     draw(page, held_out_digits[48])
-    readings = [size for url, size in posts if "component_server" in url]
+    readings = [size for url, size in posts if SERVER_FUNCTION_ROUTE in url]
     assert readings and len(readings) == len(posts)  # nothing but the readings: no uploads, no queue
     assert max(readings) < 20_000  # strokes, not images: a few KB
 
 
 def explain_requests(page: Page) -> list[str]:
     posts = []
-    page.on("request", lambda r: posts.append(r.post_data or "") if "component_server" in r.url else None)
+    page.on("request", lambda r: posts.append(r.post_data or "") if SERVER_FUNCTION_ROUTE in r.url else None)
     return posts
 
 
@@ -242,7 +242,7 @@ def test_the_model_tab_shows_the_model_card(page):
 
 def test_upload_tab_reads_a_photo(page):
     page.get_by_role("tab", name="Upload").click()
-    page.locator("#upload input[type=file]").set_input_files(str(ROOT / "examples" / "photo-blue-digit-9.jpg"))
+    page.locator(f"#upload {FILE_INPUT}").set_input_files(str(ROOT / "examples" / "photo-blue-digit-9.jpg"))
     page.wait_for_function("document.querySelector('#probs').dataset.top === '9'", timeout=WAIT_MS)
     assert status(page).startswith("It's a 9")
     page.get_by_text("How it was read").click()  # the photo's steps: the page sends the image it shows
@@ -253,7 +253,7 @@ def test_upload_tab_reads_a_photo(page):
 
 def test_clicking_an_example(page):
     page.get_by_role("tab", name="Upload").click()
-    examples = page.locator("button.gallery-item")
+    examples = page.locator(EXAMPLE_BUTTON)
     assert examples.count() >= 10
     examples.first.click()  # mnist-test-00000-digit-7.png
     page.wait_for_function("document.querySelector('#probs').dataset.top === '7'", timeout=WAIT_MS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import struct
 import subprocess
@@ -10,13 +11,25 @@ import sys
 import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageDraw
+from safetensors.torch import save_file
 
-from conftest import ROOT
-from digitdraw.model import ARCHITECTURE, Net, for_inference, load_weights, read_metadata, save_weights
+from digitdraw.inference import load_classifier
+from digitdraw.model import (
+    ARCHITECTURE,
+    Contract,
+    Net,
+    WeightsMismatchError,
+    for_inference,
+    load_weights,
+    read_contract,
+    save_weights,
+)
 from digitdraw.preprocessing import PREPROCESSING_VERSION
+from tests.harness import ROOT
 from training import data
 from training.augment import augment, change_thickness
-from training.train import fit_temperature
+from training.train import fit_temperature, logits_of, train
 
 
 def write_idx(path, array: np.ndarray, code: int = 0x08) -> None:
@@ -63,6 +76,7 @@ def test_download_is_checked_against_md5(tmp_path, monkeypatch):
         data.ensure_mnist(tmp_path)
 
 
+@pytest.mark.data
 def test_the_shared_mnist_matches_its_md5_sums():
     for name, md5 in data.MNIST_MD5.items():
         assert data._md5(data.DEFAULT_MNIST_DIR / name) == md5
@@ -130,28 +144,68 @@ def test_augmentation_keeps_shape_and_range():
     assert thick.sum() > x.sum() > thin.sum()
 
 
-def test_one_training_step_lowers_the_loss():
+def bars_and_rings(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """28x28 digits with no data set: upright bars ("1") and rings ("0"), in MNIST's form."""
+    rng = np.random.default_rng(0)
+    images, labels = [], []
+    for i in range(count):
+        image = Image.new("L", (28, 28), 0)
+        x, w = 14 + rng.integers(-2, 3), int(rng.integers(2, 4))
+        if i % 2:
+            ImageDraw.Draw(image).line([(x, 4), (x + rng.integers(-3, 4), 23)], fill=255, width=w)
+        else:
+            ImageDraw.Draw(image).ellipse((x - 7, 4, x + 7, 23), outline=255, width=w)
+        images.append(np.asarray(image, np.float32) / 255)
+        labels.append(i % 2)
+    return torch.from_numpy(np.stack(images))[:, None], torch.tensor(labels)
+
+
+def test_the_training_loop_learns_bars_from_rings():
     torch.manual_seed(0)
-    model = Net()
-    x, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(5):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < losses[0]
+    x, y = bars_and_rings(256)
+    model = Net().to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    epochs, batch = 3, 32
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=epochs * len(x) // batch)
+    generator = torch.Generator().manual_seed(0)
+    losses = [train(model, x, y, torch.randperm(len(x), generator=generator), optimizer, scheduler, generator,
+                    batch_size=batch)[0] for _ in range(epochs)]
+    assert losses[-1] < losses[0] / 2, losses  # augmented batches, one-cycle schedule, AdamW steps
+    accuracy = (logits_of(model, x, "cpu").argmax(1) == y).float().mean()
+    assert accuracy > 0.95 and not model.training
 
 
-def test_weights_round_trip_with_metadata(tmp_path):
+CONTRACT = Contract(preprocessing_version=PREPROCESSING_VERSION, temperature=1.5, command="python -m training.train",
+                    seed=7, train_writers=(1, 2))
+
+
+def test_weights_round_trip_with_their_contract(tmp_path):
     model = Net().eval()
-    save_weights(model, tmp_path / "w.safetensors", {"seed": "7"})
-    loaded, metadata = load_weights(tmp_path / "w.safetensors")
-    assert metadata == {"architecture": ARCHITECTURE, "seed": "7"} == read_metadata(tmp_path / "w.safetensors")
+    save_weights(model, tmp_path / "w.safetensors", CONTRACT)
+    loaded, contract = load_weights(tmp_path / "w.safetensors")
+    assert contract == CONTRACT == read_contract(tmp_path / "w.safetensors")
     x = torch.rand(2, 1, 28, 28)
     torch.testing.assert_close(loaded(x), model(x))
+
+
+@pytest.mark.parametrize("field, value", [("architecture", "resnet-9"), ("input_size", 32), ("mean", 0.5),
+                                          ("classes", ("0", "1"))])
+def test_weights_made_for_another_model_are_refused(tmp_path, field, value):
+    save_weights(Net().eval(), tmp_path / "w.safetensors", dataclasses.replace(CONTRACT, **{field: value}))
+    with pytest.raises(WeightsMismatchError, match=field):
+        load_weights(tmp_path / "w.safetensors")
+
+
+def test_weights_of_another_preprocessing_version_are_refused(tmp_path):
+    save_weights(Net().eval(), tmp_path / "w.safetensors", dataclasses.replace(CONTRACT, preprocessing_version="1"))
+    with pytest.raises(WeightsMismatchError, match="preprocessing version 1"):
+        load_classifier(tmp_path / "w.safetensors")
+
+
+def test_weights_without_a_contract_are_refused(tmp_path):
+    save_file({"x": torch.zeros(1)}, str(tmp_path / "w.safetensors"), metadata={"architecture": ARCHITECTURE})
+    with pytest.raises(WeightsMismatchError, match="no contract"):
+        load_weights(tmp_path / "w.safetensors")
 
 
 def test_temperature_scaling_recovers_a_known_temperature():
@@ -161,13 +215,14 @@ def test_temperature_scaling_recovers_a_known_temperature():
     assert fit_temperature(true_logits * 2.5, labels) == pytest.approx(2.5, rel=0.1)
 
 
+@pytest.mark.data
 def test_training_runs_end_to_end_and_records_how_to_reproduce_it(tmp_path):
     out = tmp_path / "w.safetensors"
     result = subprocess.run([sys.executable, "-m", "training.train", "--dry-run", "--epochs", "1", "--out", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    model, metadata = load_weights(out)
-    assert metadata["command"] == f"python -m training.train --dry-run --epochs 1 --out {out}"
-    assert metadata["preprocessing_version"] == PREPROCESSING_VERSION
-    assert metadata["input_size"] == "28x28"
+    model, contract = load_weights(out)
+    assert contract.command == f"python -m training.train --dry-run --epochs 1 --out {out}"
+    assert contract.preprocessing_version == PREPROCESSING_VERSION
+    assert contract.input_size == 28 and contract.train_writers == data.TRAIN_WRITERS
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from training import synth
-from training.evaluate import Results, cut_bin, expected_calibration_error, ink_off_canvas, wilson_interval
+from training.eval_sets import cut_bin, ink_off_canvas
+from training.metrics import Results, expected_calibration_error, wilson_interval
 
 
 def style_at(center: tuple[float, float], size: int = 400, height: float = 200) -> synth.CanvasStyle:

@@ -7,15 +7,16 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageOps
 
-from conftest import canvas_of, draw_seven, note_on_a_desk
-from digitdraw import load_classifier, preprocess, ui
+from digitdraw import answers, load_classifier, preprocess
+from digitdraw.errors import InvalidImageError
 from digitdraw.explain import digit_pictures, heatmap
-from digitdraw.inference import read_number_steps
-from digitdraw.preprocessing import CANVAS_SIZE
+from digitdraw.mnist_form import CANVAS_SIZE
+from digitdraw.reading import read_number_steps
+from tests.images import canvas_of, draw_seven, note_on_a_desk
 
 
 def explained(image) -> dict:
-    return ui.explanation(load_classifier(), image)
+    return answers.explanation(load_classifier(), image)
 
 
 def captions(image) -> dict[str, str]:
@@ -30,7 +31,7 @@ def as_28(picture: np.ndarray) -> np.ndarray:
 
 def test_the_last_step_is_what_preprocess_gives(held_out_digits, seven):
     for image in (seven, canvas_of(held_out_digits[50]), ImageOps.invert(seven)):
-        digit = read_number_steps(image).digits[0]
+        digit = read_number_steps(image).digits[0].steps
         np.testing.assert_array_equal(digit.result, preprocess(image))
         last = digit_pictures(digit)[-1]
         assert last.name == "center"
@@ -151,8 +152,8 @@ def test_heatmap_marks_up_in_red_and_down_in_blue():
 
 
 def test_bad_requests_get_a_message():
-    assert ui.image_of_data_url("data:image/png;base64,iVBORw0KGgo=")  # decodes; the engine judges the bytes
+    assert answers.image_of_data_url("data:image/png;base64,iVBORw0KGgo=")  # decodes; the engine judges the bytes
     for bad in (None, 3, "hello", "data:text/html;base64,PGI+", "data:image/png;base64,***"):
-        with pytest.raises(ui.InvalidImageError):
-            ui.image_of_data_url(bad)
+        with pytest.raises(InvalidImageError):
+            answers.image_of_data_url(bad)
     assert explained(Image.new("L", (300, 300), 255))["status"].startswith("No digit found")

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, canvas_of
 from digitdraw import inference
 from digitdraw.preprocessing import preprocess
+from tests.harness import ROOT
+from tests.images import canvas_of
 
 SPACE_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 
@@ -44,8 +45,7 @@ def test_on_zero_gpu_only_the_batched_model_call_is_decorated(monkeypatch, held_
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))
     shipped = inference.load_classifier()
-    on_gpu = inference.Classifier(shipped.model, shipped.temperature, shipped.metadata,
-                                  inference.zero_gpu_logits(shipped.model, device="cpu"))
+    on_gpu = inference.Classifier(shipped.model, shipped.contract, inference.zero_gpu_logits(shipped.model, device="cpu"))
     digits = np.stack([preprocess(canvas_of(d)) for d in held_out_digits[::30]])
     probabilities = on_gpu(digits)
     assert isinstance(probabilities, np.ndarray)  # CPU arrays out

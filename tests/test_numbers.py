@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageDraw
 
-from conftest import canvas_of
 from digitdraw import NoDigitError, predict, read_number
+from digitdraw.lines import find_marks
 from digitdraw.preprocessing import read_page
 from digitdraw.segmentation import segment
+from tests.images import canvas_of
 from training import data, synth
 
 ORDINARY, TOUCHING = (0.15, 0.5), (-0.02, 0.0)  # spacing between digits' ink, share of a digit's height
@@ -66,7 +67,8 @@ def test_a_five_drawn_in_two_strokes_is_one_digit(held_out_digits):
     fives = [d for d in held_out_digits if d.label == 5 and len(d.strokes) == 2]
     assert fives, "the held-out writers draw some 5s with a separate flag"
     for five in fives:
-        assert len(segment(read_page(canvas_of(five)).ink.ink)) == 1
+        ink = read_page(canvas_of(five)).ink.ink
+        assert len(segment(ink, find_marks(ink))) == 1
         assert number_of(read_number(canvas_of(five))) == "5"
 
 

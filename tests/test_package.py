@@ -14,7 +14,7 @@ import pytest
 import tomllib
 from PIL import Image
 
-from conftest import ROOT
+from tests.harness import ROOT
 
 MNIST_EXAMPLES = sorted((ROOT / "examples").glob("mnist-*.png"))
 
@@ -45,6 +45,45 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", [ROOT / "app.py", *sorted((ROOT / "digitdraw").glob("*.py"))], ids=lambda p: p.name)
 def test_the_app_never_imports_the_training_package(path):
     assert not {name for name in imported_modules(path) if name.split(".")[0] in ("training", "benchmarks")}
+
+
+def local_imports(path: Path, package: str) -> set[str]:
+    """The modules of `package` that a module of it imports (relative or absolute)."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names |= {node.module} if node.module else {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package + "."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.ImportFrom) and node.module == package:
+            names |= {alias.name for alias in node.names}
+    folder = path.parent
+    return {name for name in names if (folder / f"{name}.py").exists()}
+
+
+@pytest.mark.parametrize("package", ["digitdraw", "training"])
+def test_no_import_cycles(package):
+    graph = {p.stem: local_imports(p, package) for p in (ROOT / package).glob("*.py")}
+    done, path = set(), []
+
+    def visit(module: str) -> None:
+        assert module not in path, " -> ".join(path[path.index(module):] + [module])
+        if module in done:
+            return
+        path.append(module)
+        for imported in graph.get(module, ()):
+            visit(imported)
+        path.pop()
+        done.add(module)
+
+    for module in graph:
+        visit(module)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "digitdraw").glob("*.py")), ids=lambda p: p.name)
+def test_each_module_of_the_app_is_short(path):
+    assert len(path.read_text().splitlines()) <= 350
 
 
 def test_no_code_edits_sys_path():

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 from scipy import ndimage
 
-from benchmarks.common import drawing_of
-from conftest import draw_seven, note_on_a_desk
 from digitdraw import InvalidImageError, NoDigitError, preprocess
-from digitdraw import preprocessing as pp
+from digitdraw.lines import find_marks
+from digitdraw.loading import WORKING_SIZE, draw_strokes, load_image, to_grayscale
+from digitdraw.masks import stroke_width
+from digitdraw.mnist_form import fit_in_box, mass_offset, place
+from digitdraw.preprocessing import trace
+from digitdraw.selection import select_digit
+from tests.harness import drawing_of
+from tests.images import draw_seven, note_on_a_desk
 from training import data, synth
-from training.evaluate import EVAL_DIM, EVAL_PHOTOS, EVAL_SCANS
+from training.eval_sets import EVAL_DIM, EVAL_PHOTOS, EVAL_SCANS
 
 
 def digit_extent(x: np.ndarray, threshold: float = 0.1) -> tuple[int, int]:
@@ -164,7 +170,7 @@ def test_a_drawing_sent_as_strokes_reads_like_the_same_drawing_as_an_image(held_
     digit = held_out_digits[60]
     drawing = drawing_of(digit, width=400, height=400, brush=16)
     canvas = Image.new("L", (400, 400), 255)
-    pp.draw_strokes(ImageDraw.Draw(canvas), [np.array(s) for s in drawing["strokes"]], 16, 0)
+    draw_strokes(ImageDraw.Draw(canvas), [np.array(s) for s in drawing["strokes"]], 16, 0)
     assert np.abs(preprocess(drawing) - preprocess(canvas)).mean() < 0.02
 
 
@@ -214,13 +220,17 @@ def test_every_pil_mode_gives_the_same_digit(seven, mode):
     np.testing.assert_allclose(preprocess(converted), preprocess(seven), atol=0.03)
 
 
-def test_palette_image_with_transparency(seven):
-    rgba = synth.as_alpha_ink(seven)
-    palette = rgba.convert("P")
+@pytest.mark.parametrize("ink", [(0, 0, 0), (255, 255, 255)], ids=["black ink", "white ink"])
+def test_palette_image_with_transparency(seven, ink):
+    # A GIF or 8-bit PNG: index 0 is transparent (the background), index 1 the ink, in any colour.
+    palette = Image.fromarray((np.asarray(seven) < 128).astype(np.uint8), "P")
+    palette.putpalette([0, 0, 0, *ink] + [0] * 762)
+    palette.info["transparency"] = 0
+    assert palette.mode == "P" and "transparency" in palette.info
     buffer = io.BytesIO()
-    rgba.save(buffer, "PNG")
-    assert np.abs(preprocess(buffer.getvalue()) - preprocess(seven)).mean() < 0.02
-    preprocess(palette)  # must not raise
+    palette.save(buffer, "PNG", transparency=0)
+    for image in (palette, buffer.getvalue()):
+        assert np.abs(preprocess(image) - preprocess(seven)).mean() < 0.02
 
 
 @pytest.mark.parametrize("dtype, scale", [(np.uint8, 255), (np.uint16, 65535), (np.float32, 1.0), (np.float64, 255.0)])
@@ -232,37 +242,49 @@ def test_numpy_arrays_of_any_dtype_and_channels(seven, dtype, scale):
 
 
 def test_huge_photo_is_shrunk_early(seven):
-    big = seven.resize((4000, 4000))
-    gray = pp.to_grayscale(pp.load_image(big))
-    assert max(gray.shape) <= pp.WORKING_SIZE
+    big = seven.resize((4000, 4000)).convert("RGB")  # 16 MP: as a float array, 192 MB
+    tracemalloc.start()  # numpy's arrays are counted; PIL's own buffers are not
+    gray = to_grayscale(load_image(big))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert max(gray.shape) <= WORKING_SIZE
+    assert peak < 4_000_000  # shrunk by PIL before any array is made: the working size's arrays only
     assert np.abs(preprocess(big) - preprocess(seven)).mean() < 0.03
+
+
+def test_a_huge_jpeg_is_decoded_at_a_fraction_of_its_size(seven):
+    buffer = io.BytesIO()
+    seven.resize((4000, 3000)).convert("RGB").save(buffer, "JPEG")
+    decoded = load_image(buffer.getvalue())
+    assert max(decoded.size) == 500  # 1/8 scale in the DCT: the nearest at least WORKING_SIZE
+    assert np.abs(preprocess(buffer.getvalue()) - preprocess(seven.resize((4000, 3000)))).mean() < 0.03
 
 
 def test_hairline_and_fat_strokes_fit_the_same_box():
     thin, fat = preprocess(draw_seven(width=1)), preprocess(draw_seven(width=40))
     for x in (thin, fat):
         assert_mnist_form(x)
-    assert pp.stroke_width(thin > 0.5) >= 1.5  # thickened to an MNIST-like stroke
+    assert stroke_width(thin > 0.5) >= 1.5  # thickened to an MNIST-like stroke
 
 
 def test_fit_in_box_keeps_aspect_ratio():
     crop = np.ones((100, 50), np.float32)
-    out = pp.fit_in_box(crop)
+    out = fit_in_box(crop)
     assert out.shape == (20, 10)
 
 
-def test_center_by_mass_moves_the_mass_to_the_middle():
+def test_centring_by_mass_moves_the_mass_to_the_middle():
     digit = np.zeros((20, 10), np.float32)
     digit[:12, :] = 1  # mass in the upper part
-    canvas = pp.center_by_mass(digit)
+    canvas = place(digit, mass_offset(digit))
     cy, cx = ndimage.center_of_mass(canvas)
     assert abs(cy - 13.5) <= 0.5 + 1e-6 and abs(cx - 13.5) <= 0.5 + 1e-6
 
 
-def test_center_by_mass_never_pushes_the_digit_out():
+def test_centring_by_mass_never_pushes_the_digit_out():
     digit = np.zeros((20, 10), np.float32)
     digit[:2, :] = 1  # nearly all mass at the very top
-    canvas = pp.center_by_mass(digit)
+    canvas = place(digit, mass_offset(digit))
     assert canvas.sum() == digit.sum()
 
 
@@ -272,7 +294,7 @@ def test_select_digit_keeps_a_digit_in_several_strokes_and_drops_far_marks():
     ink[40:110, 60:65] = 1       # its left stroke, a separate component
     ink[108:113, 60:120] = 1     # its bar
     ink[185:190, 5:10] = 1       # a stray mark in a corner
-    mask = pp.select_digit(ink).digit
+    mask = select_digit(ink, find_marks(ink))
     assert mask[50, 97] and mask[50, 62] and not mask[187, 7]
 
 
@@ -316,6 +338,7 @@ def scan_of(ink16: np.ndarray, margin: float, light_ink: bool) -> bytes:
     return synth.render_scan(ink16, np.random.default_rng(0), EVAL_SCANS, margin=margin, light_ink=light_ink)
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("light_ink", [False, True], ids=["dark ink", "light ink"])
 def test_a_scan_cropped_to_its_ink_gives_the_same_28x28_as_with_a_wide_margin(light_ink):
     ink, _ = data.load_usps()
@@ -345,11 +368,11 @@ def test_ruled_and_squared_lines_through_a_digit_are_removed_without_cutting_it(
             lined[:, x: x + 2] = np.minimum(lined[:, x: x + 2], 120)
     lined = Image.fromarray(lined).rotate(tilt, fillcolor=255)
     plain = seven.rotate(tilt, fillcolor=255)
-    trace = pp.trace(lined)
-    digit = trace.selection.digit
+    traced = trace(lined)
+    digit = traced.digit.mask
     assert ndimage.label(digit, structure=np.ones((3, 3)))[1] == 1  # the lines crossing the stem did not cut it
-    assert trace.selection.lines.sum() > 0
-    assert np.abs(trace.result - preprocess(plain)).mean() < SAME_DIGIT
+    assert traced.marks.lines.sum() > 0
+    assert np.abs(traced.result - preprocess(plain)).mean() < SAME_DIGIT
 
 
 @pytest.mark.parametrize("bar", ["top", "bottom"])
@@ -359,9 +382,9 @@ def test_a_digits_own_straight_stroke_across_a_tight_crop_is_not_a_ruled_line(ba
     draw.line([(60, 0), (60, 199)], fill=0, width=14)  # a 1 with a foot, or a 7-like bar at the top
     y = 7 if bar == "top" else 192
     draw.line([(0, y), (119, y)], fill=0, width=14)
-    selection = pp.trace(image).selection
-    assert selection.lines.sum() == 0
-    assert selection.digit.sum() == selection.marks.sum()
+    traced = trace(image)
+    assert traced.marks.lines.sum() == 0
+    assert traced.digit.mask.sum() == traced.marks.pixels.sum()
 
 
 def on_paper(ink: np.ndarray, tilt: float) -> Image.Image:
@@ -374,7 +397,7 @@ def test_a_digit_on_a_note_lying_on_a_dark_desk_is_read_on_the_note(held_out_dig
     for digit in held_out_digits[::12]:  # one of each class
         ink = synth.stroke_ink_map(digit, (400, 400), 200, (200, 200), 12)
         photo = note_on_a_desk(ink, share, tilt)
-        assert pp.trace(photo).page.on_sheet, digit.label  # not the note as a light blob on the desk
+        assert trace(photo).page.on_sheet, digit.label  # not the note as a light blob on the desk
         # The note is read at its own size, so strokes come out thinner than on a whole page: 0.08 at most.
         assert distance(photo, on_paper(ink, tilt)) < 0.1, digit.label
 
@@ -395,6 +418,6 @@ def test_a_fat_light_digit_is_not_taken_for_a_sheet(shape):
     else:
         draw.ellipse((130, 40, 270, 200), outline=255, width=55)
         draw.ellipse((120, 190, 280, 360), outline=255, width=55)
-    trace = pp.trace(image)
-    assert not trace.page.on_sheet and not trace.page.ink.dark_ink
+    traced = trace(image)
+    assert not traced.page.on_sheet and not traced.page.ink.dark_ink
     assert distance(image, ImageOps.invert(image)) < SAME_DIGIT

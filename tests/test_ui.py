@@ -7,22 +7,21 @@ import io
 
 import numpy as np
 import pytest
-from gradio_client.utils import is_file_obj_with_meta
 from PIL import Image
 
-from benchmarks.common import drawing_of
-from conftest import save_png
-from digitdraw import load_classifier, ui
+from digitdraw import answers, gradio_compat, load_classifier, ui
 from digitdraw.components import DrawingPad
+from tests.harness import drawing_of
+from tests.images import save_png
 from training import synth
 
 
 def read_drawings(drawings):
-    return ui.recognize_batch(load_classifier(), drawings, ui.DRAW_PROMPT, blank_is_empty=True)
+    return answers.recognize_batch(load_classifier(), drawings, ui.DRAW_PROMPT, blank_is_empty=True)
 
 
 def read_uploads(paths):
-    return ui.recognize_batch(load_classifier(), paths, ui.UPLOAD_PROMPT, blank_is_empty=False)
+    return answers.recognize_batch(load_classifier(), paths, ui.UPLOAD_PROMPT, blank_is_empty=False)
 
 
 def test_a_drawing_gives_its_digit_ten_probabilities_a_preview_and_a_status(held_out_digits):
@@ -89,13 +88,13 @@ def test_a_batch_mixes_digits_and_problems(held_out_digits):
 def test_unsure_answers_are_shown_as_unsure():
     probabilities = np.array([0.15 / 8] * 10)
     probabilities[4], probabilities[9] = 0.45, 0.4
-    read = ui.digit_answer(np.zeros((28, 28), np.float32), probabilities)
+    read = answers.digit_answer(np.zeros((28, 28), np.float32), probabilities)
     assert read["unsure"]
-    status = ui.status_line([read])
+    status = answers.status_line([read])
     assert status.startswith("Not sure") and "a 4 (45%)" in status and "a 9 (40%)" in status
-    sure = ui.digit_answer(np.zeros((28, 28), np.float32), np.eye(10)[2])
-    assert ui.status_line([sure, sure, sure]) == "Reads 222."
-    assert ui.status_line([sure, read, sure]) == "Reads 242, not sure of the 2nd digit (4 or 9)."
+    sure = answers.digit_answer(np.zeros((28, 28), np.float32), np.eye(10)[2])
+    assert answers.status_line([sure, sure, sure]) == "Reads 222."
+    assert answers.status_line([sure, read, sure]) == "Reads 242, not sure of the 2nd digit (4 or 9)."
 
 
 def test_a_drawn_number_is_read_digit_by_digit(held_out_digits):
@@ -113,7 +112,7 @@ def test_a_drawn_number_is_read_digit_by_digit(held_out_digits):
 def test_the_pad_reads_an_uploaded_file_only_as_gradio_delivers_it(tmp_path):
     pad = DrawingPad(lambda drawing: {})
     upload = {"path": str(tmp_path / "x.png"), "meta": {"_type": "gradio.FileData"}}
-    assert is_file_obj_with_meta(upload) and pad.preprocess(upload) == upload["path"]
+    assert gradio_compat.is_uploaded_file(upload) and pad.preprocess(upload) == upload["path"]
     # A bare path is not an upload Gradio has checked: it goes to the engine as a drawing, and fails there.
     assert pad.preprocess({"path": "/etc/passwd"}) == {"path": "/etc/passwd"}
     assert read_drawings([pad.preprocess({"path": "/etc/passwd"})])[0]["status"].startswith("Can't read that file")
@@ -121,9 +120,9 @@ def test_the_pad_reads_an_uploaded_file_only_as_gradio_delivers_it(tmp_path):
 
 def test_the_serving_process_spares_the_queue_its_per_event_analytics(monkeypatch):
     # Gradio reads the variable when the queue is made; an upgrade that renames it fails here.
-    from digitdraw import gradio_compat, serving
+    from digitdraw import serving
 
     monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", raising=False)
     serving.configure_process()
     demo = ui.build_ui(load_classifier()).queue()
-    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == gradio_compat.ANALYTICS_EVERY
+    assert gradio_compat.queue_analytics_every(demo) == gradio_compat.ANALYTICS_EVERY

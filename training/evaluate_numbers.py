@@ -26,10 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from digitdraw.inference import read_number_steps
-from digitdraw.preprocessing import NoDigitError, bounding_box
+from digitdraw.errors import NoDigitError
+from digitdraw.masks import bounding_box
+from digitdraw.reading import read_number_steps
 from training import data, synth
-from training.evaluate import EVAL_PHOTOS, PEN_INKS, evaluation_parser, report_json, wilson_interval, write_text
+from training.eval_sets import EVAL_PHOTOS, PEN_INKS
+from training.metrics import wilson_interval
+from training.report import evaluation_parser, report_json, write_text
 
 # Spacing between two digits' ink, as a share of a digit's height (synth.lay_out_number).
 SPACINGS = {"ordinary": (0.15, 0.5), "nearly touching": (0.02, 0.08)}
@@ -153,7 +156,9 @@ def print_numbers(report: dict[str, dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = evaluation_parser(__doc__).parse_args(argv)
+    parser = evaluation_parser(__doc__)
+    parser.set_defaults(json=None)  # reports/evaluate.json holds every set; this writes only when asked
+    args = parser.parse_args(argv)
     report = evaluate_numbers(args.quick, args.seed, args.workers)
     print_numbers(report)
     write_text(args.json, report_json(report))

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from training import data, synth
-from training.evaluate import EVAL_PHOTOS
+from training.eval_sets import EVAL_PHOTOS
 
 OUT = Path(__file__).resolve().parent.parent / "examples"
 MNIST_TEST_INDICES = (0, 1, 2, 3, 4, 8, 11, 18)  # digits 7 2 1 0 4 5 6 3
@@ -27,7 +27,8 @@ def main() -> None:
         digit = pen[index]
         size, height, center = synth.random_photo_layout(rng, EVAL_PHOTOS)
         strokes = synth.stroke_ink_map(digit, size, height, center, max(2, int(height * 0.05)))
-        jpeg = synth.render_photo(strokes, rng, EVAL_PHOTOS, ink_kind=ink, ruled=ruled, output_side=900)
+        jpeg = synth.render_photo(strokes, rng, EVAL_PHOTOS, ink_kind=ink, paper="ruled" if ruled else "plain",
+                                  output_side=900)
         (OUT / f"photo-{ink}-digit-{digit.label}.jpg").write_bytes(jpeg)
 
 

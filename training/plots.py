@@ -1,7 +1,7 @@
 """Draw the model card's pictures from an evaluation report, for the app's Model tab and the README.
 
-    python -m training.evaluate --json artifacts/evaluate.json
-    python -m training.plots artifacts/evaluate.json      # writes digitdraw/static/model/*.png
+    python -m training.evaluate                          # writes reports/evaluate.json
+    python -m training.plots reports/evaluate.json       # writes digitdraw/static/model/*.png
 
 Needs matplotlib (the dev extra); the app only shows the PNGs.
 """

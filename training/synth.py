@@ -23,7 +23,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digitdraw.preprocessing import NoDigitError, draw_strokes, preprocess
+from digitdraw.errors import NoDigitError
+from digitdraw.loading import draw_strokes
+from digitdraw.preprocessing import preprocess
 from training.data import PenDigit
 
 
@@ -122,6 +124,23 @@ def as_alpha_ink(canvas: Image.Image) -> Image.Image:
 def as_inverted(canvas: Image.Image) -> Image.Image:
     """The same drawing white on black."""
     return Image.eval(canvas, lambda v: 255 - v)
+
+
+# The colour forms a drawing reaches the app in: as the pad draws it, exported with the ink only
+# in alpha (a transparent PNG), or inverted (a dark-mode screenshot).
+FORMS = ("plain", "alpha-only RGBA", "white on black")
+
+
+def in_form(canvas: Image.Image, form: str) -> Image.Image:
+    """A canvas (mode L, black on white) in one of FORMS."""
+    return {"plain": canvas, "alpha-only RGBA": as_alpha_ink(canvas), "white on black": as_inverted(canvas)}[form]
+
+
+def tight_drawing(digit: PenDigit, style: CanvasStyle, margin: float) -> Image.Image:
+    """The digit drawn in the middle of a canvas in `style`, then cropped to its ink plus `margin`
+    (share of its long side), as a screenshot tool would crop it."""
+    centred = CanvasStyle(style.size, style.height, (style.size / 2, style.size / 2), style.brush, style.slant, False)
+    return crop_around(render_canvas(digit, centred), margin)
 
 
 def mnist_as_drawing(image28: np.ndarray, size: int = 280) -> Image.Image:

@@ -1,6 +1,6 @@
 """Train the digitdraw CNN on MNIST plus real handwriting rendered as drawings and photos.
 
-    python -m training.train --data-dir ../shared/data/mnist --epochs 18 --out weights/digitdraw.safetensors
+    python -m training.train --data-dir ../shared/data/mnist --epochs 20 --mnist-repeat 1.5 --out weights/digitdraw.safetensors
 
 The real handwriting (tablet pen strokes of 20 writers, USPS scans) is rendered as canvases,
 tightly cropped drawings in three colour forms, phone photos (plain, ruled and squared paper,
@@ -18,6 +18,7 @@ the mix that render it), then about 100 s an epoch.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import hashlib
 import inspect
@@ -32,9 +33,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from digitdraw import preprocessing
-from digitdraw.model import MNIST_MEAN, MNIST_STD, Net, save_weights
-from digitdraw.preprocessing import CANVAS_SIZE, PREPROCESSING_VERSION
+import digitdraw
+from digitdraw.model import Contract, Net, save_weights
+from digitdraw.preprocessing import PREPROCESSING_VERSION
 from training import data, synth
 from training.augment import augment
 
@@ -51,7 +52,6 @@ TRAIN_PHOTOS = synth.PhotoDistribution(
 TRAIN_SCANS = synth.ScanDistribution(margins=(0.0, 0.15), light_ink=0.3, sides=(32, 240), blur=(0.0, 0.02),
                                      qualities=(60, 95))
 TIGHT_MARGINS = (0.0, 0.15)  # a drawing cropped to its ink, as a screenshot tool would
-FORMS = ("plain", "alpha", "inverted")
 DRY_RUN_SOURCES = 10  # pen digits and USPS scans of each split that --dry-run renders
 
 
@@ -73,11 +73,8 @@ def render_job(job: tuple[str, str, int, int, int]) -> tuple[Image.Image | bytes
     if kind == "canvas":
         return synth.render_canvas(pen[index], TRAIN_CANVAS.sample(rng), rng), ()
     if kind == "tight drawing":
-        style = TRAIN_CANVAS.sample(rng)
-        style = synth.CanvasStyle(style.size, style.height, (style.size / 2, style.size / 2), style.brush, style.slant, False)
-        canvas = synth.crop_around(synth.render_canvas(pen[index], style), rng.uniform(*TIGHT_MARGINS))
-        form = FORMS[int(rng.integers(len(FORMS)))]
-        return {"plain": canvas, "alpha": synth.as_alpha_ink(canvas), "inverted": synth.as_inverted(canvas)}[form], ()
+        canvas = synth.tight_drawing(pen[index], TRAIN_CANVAS.sample(rng), rng.uniform(*TIGHT_MARGINS))
+        return synth.in_form(canvas, synth.FORMS[int(rng.integers(len(synth.FORMS)))]), ()
     if kind == "pen photo":
         return synth.random_photo(pen[index], rng, TRAIN_PHOTOS), ()
     if kind == "usps photo":
@@ -105,11 +102,27 @@ def real_jobs(split: str, seed: int, limit: int | None = None) -> tuple[list[tup
     return jobs, labels
 
 
+def preprocessing_sources() -> list[Path]:
+    """digitdraw/preprocessing.py and every digitdraw module it imports, directly or not."""
+    package = Path(digitdraw.__file__).parent
+    found, todo = set(), [package / "preprocessing.py"]
+    while todo:
+        path = todo.pop()
+        if path in found:
+            continue
+        found.add(path)
+        tree = ast.parse(path.read_text())
+        todo += [package / f"{node.module}.py" for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module]
+    return sorted(found)
+
+
 def render_fingerprint() -> str:
-    """A hash of everything that decides the rendered sets: renderer, preprocessing, mix."""
-    code = [inspect.getsource(module) for module in (synth, preprocessing)]
+    """A hash of everything that decides the rendered sets: the data readers, the renderer, the
+    preprocessing with every module it runs, and the mix."""
+    code = [path.read_text() for path in preprocessing_sources()] + [inspect.getsource(m) for m in (data, synth)]
     code += [inspect.getsource(function) for function in (render_job, real_jobs)]
-    mix = repr((TRAIN_CANVAS, TRAIN_PHOTOS, TRAIN_SCANS, TIGHT_MARGINS, FORMS))
+    mix = repr((TRAIN_CANVAS, TRAIN_PHOTOS, TRAIN_SCANS, TIGHT_MARGINS, synth.FORMS))
     return hashlib.sha256("".join(code + [mix]).encode()).hexdigest()[:12]
 
 
@@ -144,16 +157,17 @@ def epoch_order(n: int, n_mnist: int, mnist_repeat: float, generator: torch.Gene
 
 
 def train(model: Net, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, optimizer: torch.optim.Optimizer,
-          scheduler: torch.optim.lr_scheduler.LRScheduler, args: argparse.Namespace,
-          generator: torch.Generator) -> tuple[float, float]:
-    """One epoch over `order`'s images in augmented batches; returns mean loss and accuracy."""
+          scheduler: torch.optim.lr_scheduler.LRScheduler, generator: torch.Generator, batch_size: int = 256,
+          device: str = "cpu", dry_run: bool = False) -> tuple[float, float]:
+    """One epoch over `order`'s images in augmented batches (only the first with `dry_run`);
+    returns the mean loss and accuracy."""
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
-    for start in range(0, len(order), args.batch_size):
-        index = order[start: start + args.batch_size]
-        batch = augment(x[index].to(args.device), generator_for(args.device, generator))
+    for start in range(0, len(order), batch_size):
+        index = order[start: start + batch_size]
+        batch = augment(x[index].to(device), generator_for(device, generator))
         batch = batch.contiguous(memory_format=torch.channels_last)
-        target = y[index].to(args.device)
+        target = y[index].to(device)
         optimizer.zero_grad()
         logits = model(batch)
         loss = F.cross_entropy(logits, target)
@@ -163,7 +177,7 @@ def train(model: Net, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, opt
         total_loss += loss.item() * len(index)
         correct += (logits.argmax(1) == target).sum().item()
         seen += len(index)
-        if args.dry_run:
+        if dry_run:
             break
     return total_loss / seen, correct / seen
 
@@ -177,7 +191,7 @@ def generator_for(device: str, cpu_generator: torch.Generator) -> torch.Generato
 
 
 @torch.no_grad()
-def test(model: Net, x: torch.Tensor, device: str, batch_size: int = 1000) -> torch.Tensor:
+def logits_of(model: Net, x: torch.Tensor, device: str, batch_size: int = 1000) -> torch.Tensor:
     """Logits for all of x (N, 1, 28, 28), in eval mode."""
     model.eval()
     return torch.cat([model(x[i: i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
@@ -206,7 +220,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(data.DEFAULT_MNIST_DIR),
                         help="folder with the four MNIST .gz files (downloaded there if missing)")
-    parser.add_argument("--epochs", type=int, default=18, help="passes over the training set")
+    parser.add_argument("--epochs", type=int, default=20, help="passes over the training set")
     parser.add_argument("--batch-size", type=int, default=256, help="images per training step")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle schedule)")
     parser.add_argument("--mnist-repeat", type=float, default=1.5,
@@ -258,29 +272,20 @@ def main(argv: list[str] | None = None) -> None:
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
         order = epoch_order(len(x), split, args.mnist_repeat, generator)
-        loss, accuracy = train(model, x, y, order, optimizer, scheduler, args, generator)
-        cal_accuracy = (test(model, x_cal, args.device).argmax(1) == y_cal).float().mean().item()
+        loss, accuracy = train(model, x, y, order, optimizer, scheduler, generator, args.batch_size, args.device,
+                               args.dry_run)
+        cal_accuracy = (logits_of(model, x_cal, args.device).argmax(1) == y_cal).float().mean().item()
         print(f"epoch {epoch:2d}  loss {loss:.4f}  train acc {accuracy:.4f}  "
               f"held-out acc {cal_accuracy:.4f}  {time.time() - t0:.0f}s", flush=True)
 
-    temperature = fit_temperature(test(model, x_cal, args.device), y_cal)
-    test_accuracy = (test(model, x_test, args.device).argmax(1) == y_test).float().mean().item()
+    temperature = fit_temperature(logits_of(model, x_cal, args.device), y_cal)
+    test_accuracy = (logits_of(model, x_test, args.device).argmax(1) == y_test).float().mean().item()
     print(f"temperature {temperature:.3f}  MNIST test accuracy {test_accuracy:.4f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    save_weights(model.cpu().eval(), args.out, {
-        "command": command,
-        "seed": str(args.seed),
-        "epochs": str(args.epochs),
-        "date": datetime.date.today().isoformat(),
-        "mnist_test_accuracy": f"{test_accuracy:.4f}",
-        "temperature": f"{temperature:.4f}",
-        "train_writers": ",".join(map(str, data.TRAIN_WRITERS)),
-        # The input contract: what the weights expect to be given.
-        "input_size": f"{CANVAS_SIZE}x{CANVAS_SIZE}",
-        "input": "float32 in [0, 1], white digit on black, MNIST recipe (digitdraw.preprocessing)",
-        "normalization": f"mean {MNIST_MEAN}, std {MNIST_STD} (inside the model)",
-        "preprocessing_version": PREPROCESSING_VERSION,
-    })
+    save_weights(model.cpu().eval(), args.out, Contract(
+        preprocessing_version=PREPROCESSING_VERSION, temperature=round(temperature, 4), command=command,
+        seed=args.seed, date=datetime.date.today().isoformat(), mnist_test_accuracy=round(test_accuracy, 4),
+        train_writers=data.TRAIN_WRITERS))
     print(f"saved {args.out}")
 
 

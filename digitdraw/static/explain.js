@@ -1,11 +1,10 @@
-// "How it was read" (js_on_load of digitdraw.components.ExplainPanel; Gradio provides `element`
-// and `server`). Nothing is computed while the panel is closed: it asks its server function
+// "How it was read" (js_on_load of digitdraw.components.ExplainPanel; Gradio provides `element`,
+// `props` and `server`). Nothing is computed while the panel is closed: it asks its server function
 // `explain_reading` only when it is visible, for what the results panel shows (window.digitdraw.source):
 // the pad's current drawing, or the uploaded image, which it fetches from the page and sends.
 const note = element.querySelector(".explain-status");
 const steps = element.querySelector("#steps");
 const saliency = element.querySelector("#saliency");
-const shared = (window.digitdraw = window.digitdraw || { drawing: 0 });
 let explained = null;  // the key of what is on show
 
 const visible = () => element.offsetParent !== null && element.getBoundingClientRect().height > 0;
@@ -21,7 +20,7 @@ function asDataUrl(blob) {
 
 async function request() {
   if (shared.source === "upload") {
-    const image = document.querySelector("#upload img");
+    const image = document.querySelector(props.uploaded_image);  // Gradio's DOM: see gradio_compat
     if (!image?.src) return null;
     return { key: image.src, body: async () => ({ image: await asDataUrl(await (await fetch(image.src)).blob()) }) };
   }

@@ -14,7 +14,6 @@ const canvas = pad.querySelector("canvas");
 const undoButton = element.querySelector("button[data-action=undo]");
 const clearButton = element.querySelector("button[data-action=clear]");
 const context = canvas.getContext("2d");
-const shared = (window.digitdraw = window.digitdraw || { drawing: 0 });
 let strokes = [];  // one array of [x, y] points per stroke
 let active = null;  // { pointer, points } while a stroke is drawn
 let size = { width: 0, height: 0 };

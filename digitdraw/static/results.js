@@ -44,11 +44,8 @@ function render(answer) {
   cards.innerHTML = digits.length > 1 ? digits.map(card).join("") : "";
 }
 
-const stale = (answer) => answer?.drawing != null && answer.drawing < (window.digitdraw?.drawing || 0);
-// window.digitdraw.shown: the drawing whose answer is on screen (tests wait for it to be current).
-const shared = (window.digitdraw = window.digitdraw || { drawing: 0 });
-// window.digitdraw.source: what the answer on screen was read from ("drawing" or "upload"), for
-// the explanation panel, which is told by a "digitdraw:shown" event.
+const stale = (answer) => answer?.drawing != null && answer.drawing < shared.drawing;
+// The explanation panel is told by a "digitdraw:shown" event that shared.shown and shared.source changed.
 const show = (answer, source) => {
   if (stale(answer)) return;
   render(answer);

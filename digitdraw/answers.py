@@ -1,0 +1,138 @@
+"""What the page shows for an image, as plain data (no Gradio): the answer (status line, number,
+each digit's probabilities and the 28x28 it read) and "How it was read" (steps and saliency).
+
+    answers = recognize_batch(classifier, images, prompt, blank_is_empty)
+    how = explanation(classifier, image)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from . import explain
+from .errors import InvalidImageError, NoDigitError
+from .inference import Classifier
+from .model import DIGITS
+from .reading import probabilities_dict, read_number_steps
+
+# A top probability under this is shown as a guess, with its runner-up: the probabilities are
+# calibrated, so such an answer is wrong about as often as 1 - its probability (over 40%).
+UNSURE_BELOW = 0.6
+# An uploaded image sent back for its explanation, as a data URL, is at most this large.
+MAX_EXPLAIN_BYTES = 20 * 1024 * 1024
+
+Answer = dict[str, Any]
+
+
+def png_data_url(picture: np.ndarray) -> str:
+    """A picture as a PNG data URL: floats in [0, 1] (gray) or uint8 RGB (the browser scales it)."""
+    if picture.dtype != np.uint8:
+        picture = (np.clip(picture, 0, 1) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def digit_answer(digit: np.ndarray, probabilities: np.ndarray, preview: bool = True) -> Answer:
+    """One digit: the top class, how sure, whether unsure, all ten probabilities and (optionally) its 28x28."""
+    best = int(np.argmax(probabilities))
+    answer = {"digit": DIGITS[best], "confidence": float(probabilities[best]),
+              "unsure": bool(probabilities[best] < UNSURE_BELOW), "probabilities": probabilities_dict(probabilities)}
+    return {**answer, "preview": png_data_url(digit)} if preview else answer
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def runner_up(answer: Answer) -> tuple[tuple[str, float], tuple[str, float]]:
+    ranked = sorted(answer["probabilities"].items(), key=lambda kv: kv[1], reverse=True)
+    return ranked[0], ranked[1]
+
+
+def status_line(digits: list[Answer]) -> str:
+    """One sentence on what was read: a digit and how sure, or a number and which digits are unsure."""
+    if len(digits) == 1:
+        (best, p_best), (second, p_second) = runner_up(digits[0])
+        if digits[0]["unsure"]:
+            return (f"Not sure: maybe a {best} ({p_best:.0%}), or a {second} ({p_second:.0%}). "
+                    "Try drawing it larger or clearer.")
+        return f"It's a {best} ({p_best:.0%} sure)."
+    number = "".join(d["digit"] for d in digits)
+    doubts = [f"the {ordinal(i + 1)} digit ({' or '.join(label for label, _ in runner_up(d))})"
+              for i, d in enumerate(digits) if d["unsure"]]
+    return f"Reads {number}." if not doubts else f"Reads {number}, not sure of " + " and ".join(doubts) + "."
+
+
+def message(status: str, drawing: int | None = None) -> Answer:
+    """An answer without digits: a prompt, or why nothing was read."""
+    return {"drawing": drawing, "status": status, "number": "", "digits": []}
+
+
+def drawing_id(value: Any) -> int | None:
+    """The pad's id for this drawing (None for an uploaded file): the browser drops older answers."""
+    return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), int) else None
+
+
+def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blank_is_empty: bool,
+                    previews: bool = True) -> list[Answer]:
+    """Read the number in each image (its digits found and classified together), explain the rest.
+
+    With `blank_is_empty` an image without any mark (a cleared pad) gets the prompt; without
+    `previews` the digits come without their 28x28 PNGs (the read_number API leaves them out).
+    """
+    answers = [message(prompt, drawing_id(image)) for image in images]
+    for i, image in enumerate(images):
+        if image is None:
+            continue
+        try:
+            reading = read_number_steps(image, classifier)
+        except NoDigitError as e:
+            answers[i]["status"] = prompt if e.blank and blank_is_empty else str(e)
+            continue
+        except InvalidImageError as e:
+            answers[i]["status"] = f"Can't read that file — {e}"
+            continue
+        read = [digit_answer(d.steps.result, d.probabilities, previews) for d in reading.digits]
+        answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
+    return answers
+
+
+def explanation(classifier: Classifier, image: Any) -> Answer:
+    """How `image` was read: the steps as captioned pictures, and each digit's saliency maps."""
+    try:
+        reading = read_number_steps(image, classifier)
+    except NoDigitError as e:
+        return {"status": str(e), "steps": [], "saliency": []}
+    except InvalidImageError as e:
+        return {"status": f"Can't read that file — {e}", "steps": [], "saliency": []}
+    many = len(reading.digits) > 1
+    pictures = explain.page_steps(reading.page, reading.marks, [d.mask for d in reading.digits])
+    order = np.argsort(reading.probabilities, axis=1)[:, ::-1]
+    tops, runner_ups = order[:, 0], order[:, 1]
+    maps = classifier.attributions(np.stack([d.steps.result for d in reading.digits]), tops, runner_ups)
+    saliency = []
+    for i, digit in enumerate(reading.digits):
+        pictures += explain.digit_pictures(digit.steps, i + 1 if many else None)
+        saliency.append({"digit": DIGITS[tops[i]], "runner_up": DIGITS[runner_ups[i]],
+                         "top": png_data_url(explain.heatmap(digit.steps.result, maps[i, 0])),
+                         "versus": png_data_url(explain.heatmap(digit.steps.result, maps[i, 1]))})
+    steps = [{"name": p.name, "caption": p.caption, "image": png_data_url(p.image)} for p in pictures]
+    return {"status": f"Read as {reading.number}.", "steps": steps, "saliency": saliency}
+
+
+def image_of_data_url(url: Any) -> bytes:
+    """The bytes of a base64 image data URL; InvalidImageError for anything else or too large."""
+    if not isinstance(url, str) or not url.startswith("data:image/") or ";base64," not in url:
+        raise InvalidImageError("not an image")
+    if len(url) > MAX_EXPLAIN_BYTES * 4 // 3 + 100:  # base64 is 4/3 the size, plus the header
+        raise InvalidImageError("the image is too large to explain")
+    try:
+        return base64.b64decode(url.split(",", 1)[1], validate=True)
+    except ValueError:
+        raise InvalidImageError("not an image") from None

@@ -1,0 +1,52 @@
+"""Boolean masks of ink: which pixels are marks, their box, their stroke width, and the one rule
+for "a short piece stacked over or under a taller one" that selection and segmentation share."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+Box = tuple[slice, slice]
+
+# A pixel is ink for the masks when its strength is over this: a fifth of full ink, above the
+# faint rim that anti-aliasing and JPEG leave around a stroke.
+INK_THRESHOLD = 0.2
+# A piece is stacked on another (a 5's flag, a 7's crossbar, half of a 4) when they share at
+# least half of the narrower one's columns...
+STACK_SHARE = 0.5
+# ... and are at most half a digit's height apart (the dot of a stray "i" is further).
+STACK_GAP = 0.5
+
+
+def bounding_box(mask: np.ndarray) -> Box | None:
+    """The smallest (rows, cols) slices holding every True pixel, None if there is none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def box_size(box: Box) -> tuple[int, int]:
+    """(height, width) of a box."""
+    return box[0].stop - box[0].start, box[1].stop - box[1].start
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke thickness in pixels: area over half the outline length."""
+    edge = mask & ~ndimage.binary_erosion(mask)
+    return float(2 * mask.sum() / max(edge.sum(), 1))
+
+
+def shared_columns(a: Box, b: Box) -> int:
+    return min(a[1].stop, b[1].stop) - max(a[1].start, b[1].start)
+
+
+def gap(a: Box, b: Box, axis: int) -> int:
+    """Pixels between two boxes along an axis (0: rows, 1: columns); 0 where they overlap."""
+    return max(a[axis].start - b[axis].stop, b[axis].start - a[axis].stop, 0)
+
+
+def stacked(piece: Box, base: Box, height: float) -> bool:
+    """Whether `piece` sits over or under `base`, for digits `height` px tall (see STACK_SHARE)."""
+    narrower = min(box_size(piece)[1], box_size(base)[1])
+    return shared_columns(piece, base) >= STACK_SHARE * narrower and gap(piece, base, 0) <= STACK_GAP * height

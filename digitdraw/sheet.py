@@ -1,0 +1,113 @@
+"""A photo of a sheet (a note, a card, a page) lying on a darker surface: find the sheet, and read
+it alone, so that the page is not taken for one big light shape on a dark background.
+
+    found = read_sheet(gray)    # (the sheet's gray, its InkMap), or None: read the whole image
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .errors import NoDigitError
+from .ink import POLARITY_SIZE, InkMap, extract_ink, otsu, ring
+from .lines import find_marks
+from .loading import block_mean
+from .masks import bounding_box, box_size, stroke_width
+from .selection import MIN_DIGIT_STROKES, select_digit
+
+# A quick test, for every image: a sheet's surround is under 55% as bright as the sheet, so a
+# border over 75% as bright as the image's brightest tenth (paper, a canvas) is no surround ...
+QUICK_BORDER = 0.75
+# ... (the brightest tenth: the 90th percentile, robust to a few glints).
+QUICK_PERCENTILE = 90
+# A sheet is looked for when under half of the border is on the bright side of an Otsu split.
+SHEET_RING = 0.5
+# The largest bright region, holes filled, is a sheet if it covers 15% of the image ...
+SHEET_MIN_AREA = 0.15
+# ... is a quadrilateral: it fills 90% of the smallest rectangle around it at any angle (rendered
+# sheets on desks 89-98%, fat light USPS digits up to 88%) ...
+SHEET_RECTANGLE = 0.9
+# ... (the rectangle is tried every 3 degrees: the area is off by under 1% at 1.5 degrees) ...
+RECTANGLE_STEP = 3
+# ... touches at most one side of the photo ...
+SHEET_SIDES = 1
+# ... is 80% paper (writing covers far less of a sheet; a fat light 0's hole more) ...
+SHEET_PAPER = 0.8
+# ... and what surrounds it is under 55% as bright (desks 12-54%; a shadow darkens paper by
+# 20-45%, and the lit patches between shadows that passed the other tests were 66-81%).
+SHEET_CONTRAST = 0.45
+# The sheet's blurred edge: its surround is read 2 thumbnail pixels off it.
+EDGE_BLUR = 2
+# Its edge and the shadow along it are left out: the sheet is read from 4% of its short side inside.
+SHEET_INSET = 0.04
+# Writing on it is thinner than 15% of its short side (a USPS digit as tall as the page: ~11%).
+SHEET_STROKE = 0.15
+
+
+def _rectangularity(mask: np.ndarray) -> float:
+    """The mask's area over that of the smallest rectangle around it, tried every RECTANGLE_STEP degrees."""
+    ys, xs = np.nonzero(mask & ~ndimage.binary_erosion(mask))  # the outline decides the extent
+    angles = np.radians(np.arange(0, 90, RECTANGLE_STEP))[:, None]
+    u, v = xs * np.cos(angles) + ys * np.sin(angles), ys * np.cos(angles) - xs * np.sin(angles)
+    areas = (np.ptp(u, axis=1) + 1) * (np.ptp(v, axis=1) + 1)
+    return float(mask.sum() / areas.min())
+
+
+def find_sheet(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """A sheet of paper on a darker surface (see SHEET_RING): its box in `gray`, inset by
+    SHEET_INSET, and the sheet's mask inside that box. None when the border is mostly paper."""
+    if np.median(ring(gray)) >= QUICK_BORDER * np.percentile(gray[::4, ::4], QUICK_PERCENTILE):
+        return None
+    step = -(-max(gray.shape) // POLARITY_SIZE)
+    thumb = block_mean(gray, step)
+    bright = thumb > otsu(thumb)
+    if ring(bright).mean() >= SHEET_RING:
+        return None
+    labels, count = ndimage.label(bright)
+    if count == 0:
+        return None
+    paper = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    sheet = ndimage.binary_fill_holes(paper)
+    rows, cols = bounding_box(sheet)
+    sides = (rows.start == 0) + (cols.start == 0) + (rows.stop == thumb.shape[0]) + (cols.stop == thumb.shape[1])
+    if sheet.mean() < SHEET_MIN_AREA or sides > SHEET_SIDES or paper.sum() < SHEET_PAPER * sheet.sum() \
+            or _rectangularity(sheet) < SHEET_RECTANGLE:
+        return None
+    surround = thumb[~ndimage.binary_dilation(sheet, iterations=EDGE_BLUR)]
+    level = float(np.median(thumb[paper]))
+    if surround.size == 0 or float(np.median(surround)) > (1 - SHEET_CONTRAST) * level:
+        return None
+    full = np.repeat(np.repeat(sheet, step, 0), step, 1)
+    full = np.pad(full, [(0, max(0, g - f)) for g, f in zip(gray.shape, full.shape)], mode="edge")[
+        : gray.shape[0], : gray.shape[1]]  # a sliver thinner than a block is sampled, not averaged
+    # The thumbnail's edge is a block off the sheet's, either way: step it inside, then the inset.
+    inset = step + SHEET_INSET * step * min(box_size((rows, cols)))
+    inside = ndimage.distance_transform_edt(full) > inset
+    box = bounding_box(inside)
+    return (box, inside[box]) if box is not None else None
+
+
+def read_sheet(gray: np.ndarray) -> tuple[np.ndarray, InkMap] | None:
+    """The sheet's gray (the surface around it painted over) and its ink, if there is a sheet with
+    writing on it: dark strokes, thin for the sheet (SHEET_STROKE). Otherwise None, and the whole
+    image is read as before: what passes for a sheet may be a fat light digit, whose holes are
+    blobs, or as wide as a marker stroke on a note (such digits were called blank on the sheet).
+    """
+    found = find_sheet(gray)
+    if found is None:
+        return None
+    box, on_sheet = found
+    # Paint the surface over with the nearest sheet pixel: a flat colour would pass for a canvas.
+    nearest = ndimage.distance_transform_edt(~on_sheet, return_distances=False, return_indices=True)
+    paper = gray[box][tuple(nearest)]
+    try:
+        ink = extract_ink(paper)
+        digit = select_digit(ink.ink, find_marks(ink.ink))
+    except NoDigitError:
+        return None
+    inner = bounding_box(digit)
+    extent, width = max(box_size(inner)), stroke_width(digit[inner])
+    if not ink.dark_ink or extent < MIN_DIGIT_STROKES * width or width > SHEET_STROKE * min(paper.shape):
+        return None
+    return paper, ink
