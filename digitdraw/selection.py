@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from .errors import NoDigitError
 from .lines import Marks
-from .masks import bounding_box, box_size, gap, shared_columns, stroke_width
+from .masks import bounding_box, box_size, stacked, stroke_width
 
 # Strokes closer than 10% of the largest stroke's size belong to one digit (a 5's flag, a 4's bar).
 GROUP_GAP = 0.1
@@ -38,20 +38,13 @@ DOT_SHARE = 0.25
 EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 
-# A group over or under the main one is part of the digit: half its width within the main group's
-# columns, and at most half the main group's height away.
-OVER_SHARE = 0.5
-OVER_GAP = 0.5
-
-
 def _belongs(groups: list[tuple[slice, slice] | None], main: int) -> np.ndarray:
-    """For each group label (0 first), whether it sits over or under group `main` (see OVER_SHARE)."""
+    """For each group label (0 first), whether it is stacked over or under group `main` (masks.stacked)."""
     base = groups[main - 1]
     height = box_size(base)[0]
     over = np.zeros(len(groups) + 1, bool)
     for label, box in enumerate(groups, start=1):
-        over[label] = box is not None and shared_columns(box, base) >= OVER_SHARE * box_size(box)[1] \
-            and gap(box, base, 0) <= OVER_GAP * height
+        over[label] = box is not None and stacked(box, base, height)
     return over
 
 

@@ -288,6 +288,19 @@ def test_centring_by_mass_never_pushes_the_digit_out():
     assert canvas.sum() == digit.sum()
 
 
+def test_a_fives_flag_wider_than_its_body_is_kept():
+    # Selection and segmentation share one rule for "stacked" (masks.stacked): a piece over the
+    # digit shares half of the narrower one's columns. A flag drawn wider than the 5's body stays.
+    image = Image.new("L", (400, 400), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(50, 75), (385, 70)], fill=0, width=8)  # the flag, apart from the body and over twice as wide
+    draw.line([(165, 130), (160, 210)], fill=0, width=14)
+    draw.arc((140, 180, 280, 330), start=-140, end=150, fill=0, width=14)
+    x = preprocess(image)
+    top_row = np.flatnonzero((x > 0.5).any(axis=1))[0]
+    assert (x[top_row: top_row + 2] > 0.5).sum() >= 15  # the flag runs across the top of the 28x28
+
+
 def test_select_digit_keeps_a_digit_in_several_strokes_and_drops_far_marks():
     ink = np.zeros((200, 200), np.float32)
     ink[40:160, 95:100] = 1      # the stem of a '4'
