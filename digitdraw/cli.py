@@ -18,7 +18,6 @@ import sys
 import numpy as np
 
 from .errors import InvalidImageError, NoDigitError
-from .preprocessing import preprocess
 from .serving import add_server_arguments
 
 
@@ -33,19 +32,16 @@ def digit_fields(row: np.ndarray) -> dict:
 
 def predict_files(paths: list[str], as_json: bool) -> int:
     """Print one line per readable file; return the exit status (1 if any file failed)."""
-    from .inference import load_classifier
+    from .reading import predict
 
-    digits, readable, status = [], [], 0
+    status = 0
     for path in paths:
         try:
-            digits.append(preprocess(path))
-            readable.append(path)
+            row = np.array(list(predict(path).values()))
         except (InvalidImageError, NoDigitError) as e:
             print(f"{path}: {e}", file=sys.stderr)
             status = 1
-    if not digits:
-        return status
-    for path, row in zip(readable, load_classifier()(np.stack(digits))):
+            continue
         best = int(row.argmax())
         if as_json:
             print(json.dumps({"file": path, **digit_fields(row)}))

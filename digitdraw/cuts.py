@@ -1,10 +1,11 @@
 """Cut groups of ink that hold digits that touch, where the classifier is surer of two digits than
 of one. The classifier is a scoring function; nothing here knows torch.
 
-    readings = cut_touching(ink, groups, classify)   # one Reading per digit, left to right
+    readings = cut_touching(ink, groups, classify, reject_above)   # one Reading per group, left to right
 
-`classify` takes (N, 28, 28) digits and gives (N, 10) probabilities. Every group and every
-candidate part is read once, in one batch per round of cuts; the answer reuses those readings.
+`classify` takes (N, 28, 28) digits and gives (N, 11) probabilities: the ten digits, then "not a
+digit" (over `reject_above`, a group is not a digit). Every group and every candidate part is read
+once, in one batch per round of cuts; the answer reuses those readings.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ CUT_HOPELESS = 7.0
 MIN_DOUBT = 1e-6
 
 PARTS_SURE = -np.log(1 - CUT_PARTS_SURE)
+# The classifier's first ten classes are the digits; the eleventh is "not a digit".
+DIGIT_COUNT = 10
+
+
+def digit_probabilities(row: np.ndarray) -> np.ndarray:
+    """(10,) of an (11,) row: the digits' probabilities given that it is a digit."""
+    digits = row[:DIGIT_COUNT]
+    return digits / max(float(digits.sum()), MIN_DOUBT)
 
 
 @dataclass(eq=False)  # compared by identity: two readings of equal masks are still two candidates
@@ -56,7 +65,7 @@ class Reading:
     """One digit candidate: the MNIST recipe's steps from its mask, and its probabilities."""
 
     steps: DigitSteps
-    probabilities: np.ndarray  # (10,)
+    probabilities: np.ndarray  # (11,): the ten digits, then "not a digit"
     from_cut: bool = False  # a part of a cut group
 
     @property
@@ -64,8 +73,17 @@ class Reading:
         return self.steps.mask
 
     @property
+    def not_a_digit(self) -> float:
+        return float(self.probabilities[DIGIT_COUNT])
+
+    @property
+    def digit_probabilities(self) -> np.ndarray:
+        return digit_probabilities(self.probabilities)
+
+    @property
     def sureness(self) -> float:
-        return float(-np.log(np.clip(1 - self.probabilities.max(), MIN_DOUBT, 1)))
+        """-log(1 - the top digit's probability): a part that is not a digit is not a sure digit."""
+        return float(-np.log(np.clip(1 - self.probabilities[:DIGIT_COUNT].max(), MIN_DOUBT, 1)))
 
     @property
     def aspect(self) -> float:
@@ -82,25 +100,29 @@ def read(ink: np.ndarray, masks: list[np.ndarray], classify: Classify, from_cut:
     return [Reading(step, row, from_cut) for step, row in zip(steps, rows)]
 
 
-def _bar(group: Reading) -> float:
-    """How sure both parts of a cut must be for the cut to be kept."""
-    if group.aspect > MUST_CUT_ASPECT:
+def _bar(group: Reading, reject_above: float) -> float:
+    """How sure both parts of a cut must be for the cut to be kept. A very wide group is always cut,
+    unless it is not a digit (a line, a word): then its parts must read as surely as any cut's."""
+    if group.aspect > MUST_CUT_ASPECT and group.not_a_digit <= reject_above:
         return -np.inf
     return max(group.sureness - CUT_SLOPE * (group.aspect - CUT_FROM_ASPECT), PARTS_SURE)
 
 
-def _worth_trying(group: Reading) -> bool:
+def _worth_trying(group: Reading, reject_above: float) -> bool:
     """Groups wider than tall always; narrower wide ones on their first look, where a cut can clear the bar."""
     if not segmentation.is_wide(group.mask):
         return False
-    return group.aspect > RECUT_ASPECT or (not group.from_cut and _bar(group) < CUT_HOPELESS)
+    return group.aspect > RECUT_ASPECT or (not group.from_cut and _bar(group, reject_above) < CUT_HOPELESS)
 
 
-def cut_touching(ink: np.ndarray, groups: list[np.ndarray], classify: Classify) -> list[Reading]:
-    """Read the groups, cutting the wide ones where the classifier is surer of two digits than of one."""
+def cut_touching(ink: np.ndarray, groups: list[np.ndarray], classify: Classify, reject_above: float,
+                 rounds: int = MAX_CUT_ROUNDS) -> list[Reading]:
+    """Read the groups, cutting the wide ones where the classifier is surer of two digits than of one
+    (for at most `rounds` rounds of cuts: 0 reads the groups as they are)."""
     readings = read(ink, groups, classify)
-    for _ in range(MAX_CUT_ROUNDS):
-        options = {group: segmentation.split_candidates(group.mask) for group in readings if _worth_trying(group)}
+    for _ in range(rounds):
+        options = {group: segmentation.split_candidates(group.mask) for group in readings
+                   if _worth_trying(group, reject_above)}
         options = {group: cuts for group, cuts in options.items() if cuts}
         parts = iter(read(ink, [part for cuts in options.values() for pair in cuts for part in pair], classify,
                           from_cut=True))
@@ -108,7 +130,7 @@ def cut_touching(ink: np.ndarray, groups: list[np.ndarray], classify: Classify) 
         for group, cuts in options.items():
             pairs = [(next(parts), next(parts)) for _ in cuts]
             best = max(pairs, key=lambda pair: min(pair[0].sureness, pair[1].sureness))
-            if min(best[0].sureness, best[1].sureness) > _bar(group):
+            if min(best[0].sureness, best[1].sureness) > _bar(group, reject_above):
                 chosen[group] = best
         if not chosen:
             break

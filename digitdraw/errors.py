@@ -16,3 +16,8 @@ class NoDigitError(ValueError):
 
 class InvalidImageError(ValueError):
     """The input is not an image digitdraw can read (corrupt file, wrong type, too large)."""
+
+
+class NotADigitError(NoDigitError):
+    """The image holds marks, but the model reads them as something other than a digit (a doodle,
+    a line, a letter, a scribble)."""

@@ -1,7 +1,7 @@
 """Load the shipped weights once and turn 28x28 digits into calibrated probabilities.
 
     classifier = load_classifier()          # the shipped weights, loaded once per process
-    probabilities = classifier(digits)      # (N, 28, 28) float32 in [0, 1] -> (N, 10)
+    probabilities = classifier(digits)      # (N, 28, 28) float32 in [0, 1] -> (N, 11): digits, not a digit
 
 On a Hugging Face ZeroGPU Space the batched model call runs under `@spaces.GPU`; elsewhere on the CPU.
 """
@@ -56,7 +56,8 @@ def zero_gpu_logits(model: Net, device: str = "cuda") -> Logits:
 
 
 class Classifier:
-    """Callable: float32 array (N, 28, 28) in [0, 1] -> (N, 10) calibrated probabilities."""
+    """Callable: float32 array (N, 28, 28) in [0, 1] -> (N, 11) calibrated probabilities of the
+    contract's classes: the ten digits, then "not a digit"."""
 
     def __init__(self, model: Net, contract: Contract, logits: Logits | None = None) -> None:
         """`logits` runs the model (default: on the CPU; see zero_gpu_logits). `model` stays on the
@@ -72,6 +73,11 @@ class Classifier:
             raise ValueError(f"expected an array of shape (N, {size}, {size}), got {digits.shape}")
         logits = torch.from_numpy(self._logits(digits))
         return torch.softmax(logits / self.contract.temperature, dim=1).numpy()
+
+    @property
+    def not_a_digit_above(self) -> float:
+        """A "not a digit" probability over this refuses the image (the contract's, from held-out data)."""
+        return self.contract.not_a_digit_above
 
     @cached_property
     def explainer(self) -> Explainer:

@@ -29,7 +29,7 @@ from .sheet import read_sheet
 
 # Bump when a change in the pipeline changes what the model is given: weights record the version
 # they were trained with, and refuse to load with another.
-PREPROCESSING_VERSION = "2"
+PREPROCESSING_VERSION = "3"  # 3: ruled lines tilted up to 10 degrees
 
 Step = Callable[[str], None]
 

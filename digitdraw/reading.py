@@ -2,40 +2,47 @@
 
     predict(image)               # {"0": p0, ..., "9": p9}
     read_number(image)           # one such dict per digit, left to right
-    read_number_steps(image)     # NumberReading: the page, its marks, and each digit's Reading
+    read_number_steps(image)     # NumberReading: the page, its marks, each digit's Reading
 
 The image goes one way: preprocessing (page, marks) -> segmentation (groups) -> cuts (each group
-read, touching digits cut) -> probabilities.
+read, touching digits cut) -> probabilities. A group the model reads as "not a digit" is dropped;
+an image with nothing else raises NotADigitError.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .cuts import Reading, cut_touching, read
+from .cuts import MAX_CUT_ROUNDS, Reading, cut_touching, read
+from .errors import NotADigitError
 from .inference import Classifier, load_classifier
 from .lines import Marks, find_marks
 from .model import DIGITS
-from .preprocessing import Page, preprocess, read_page
+from .preprocessing import Page, read_page, trace
 from .segmentation import segment
 from .selection import select_digit
+
+NOT_A_DIGIT = "That doesn't look like a digit."
+NOT_A_NUMBER = "That doesn't look like a digit or a number."
 
 
 @dataclass
 class NumberReading:
-    """A number read digit by digit: the page, its marks, and each digit's reading, left to right."""
+    """A number read digit by digit: the page, its marks, each digit's reading (left to right), and
+    the groups that were read as not digits and dropped."""
 
     page: Page
     marks: Marks
     digits: list[Reading]
+    dropped: list[Reading] = field(default_factory=list)
 
     @property
     def probabilities(self) -> np.ndarray:
-        """(len(digits), 10)."""
-        return np.stack([d.probabilities for d in self.digits])
+        """(len(digits), 10): each digit's probabilities, given that it is a digit."""
+        return np.stack([d.digit_probabilities for d in self.digits])
 
     @property
     def number(self) -> str:
@@ -50,28 +57,44 @@ def probabilities_dict(row: np.ndarray) -> dict[str, float]:
 def predict(image: Any) -> dict[str, float]:
     """Any image of one digit -> {"0": p0, ..., "9": p9}, probabilities summing to 1.
 
-    Raises NoDigitError when there is no digit, InvalidImageError when the input can't be read.
+    Raises NoDigitError when there is no digit (NotADigitError when what is there is not one),
+    InvalidImageError when the input can't be read.
     """
-    return probabilities_dict(load_classifier()(preprocess(image)[None])[0])
+    return probabilities_dict(read_digit_steps(image).digits[0].digit_probabilities)
 
 
-def read_number_steps(image: Any, classifier: Classifier | None = None) -> NumberReading:
+def read_number_steps(image: Any, classifier: Classifier | None = None, cut: bool = True) -> NumberReading:
     """Every digit of a written number, left to right, with the steps that made each 28x28.
 
     The model reads each group and each candidate cut once, in one batch per round of cuts, and
-    the answer reuses those readings. One digit is read exactly as `predict` reads it. Raises
-    NoDigitError when there is no digit, InvalidImageError when the input can't be read.
+    the answer reuses those readings; without `cut` (a live reading while a stroke is drawn) digits
+    that touch are left as they are. One digit is read exactly as `predict` reads it. Raises
+    NoDigitError when there is no digit (NotADigitError when nothing there is one),
+    InvalidImageError when the input can't be read.
     """
     classify = classifier or load_classifier()
     page = read_page(image)
     ink = page.ink.ink
     marks = find_marks(ink)
-    digits = cut_touching(ink, segment(ink, marks), classify)
-    if len(digits) <= 1:  # one digit: the single-digit path, strays and all
+    readings = cut_touching(ink, segment(ink, marks), classify, classify.not_a_digit_above, MAX_CUT_ROUNDS if cut else 0)
+    if len(readings) <= 1:  # one digit: the single-digit path, strays and all
         mask = select_digit(ink, marks)
-        if not digits or not np.array_equal(mask, digits[0].mask):
-            digits = read(ink, [mask], classify)
-    return NumberReading(page, marks, digits)
+        if not readings or not np.array_equal(mask, readings[0].mask):
+            readings = read(ink, [mask], classify)
+    digits = [r for r in readings if r.not_a_digit <= classify.not_a_digit_above]
+    if not digits:
+        raise NotADigitError(NOT_A_NUMBER if len(readings) > 1 else NOT_A_DIGIT)
+    return NumberReading(page, marks, digits, [r for r in readings if r not in digits])
+
+
+def read_digit_steps(image: Any, classifier: Classifier | None = None) -> NumberReading:
+    """The one digit of an image, read as `predict` reads it, as a NumberReading of one digit."""
+    classify = classifier or load_classifier()
+    steps = trace(image)
+    reading = Reading(steps.digit, classify(steps.result[None])[0])
+    if reading.not_a_digit > classify.not_a_digit_above:
+        raise NotADigitError(NOT_A_DIGIT)
+    return NumberReading(steps.page, steps.marks, [reading])
 
 
 def read_number(image: Any) -> list[dict[str, float]]:
@@ -80,4 +103,4 @@ def read_number(image: Any) -> list[dict[str, float]]:
     Takes what `predict` takes; a single digit gives a list of one, equal to `predict`'s answer.
     Raises NoDigitError when there is no digit, InvalidImageError when the input can't be read.
     """
-    return [probabilities_dict(d.probabilities) for d in read_number_steps(image).digits]
+    return [probabilities_dict(d.digit_probabilities) for d in read_number_steps(image).digits]

@@ -14,9 +14,12 @@ import torch
 from PIL import Image, ImageDraw
 from safetensors.torch import save_file
 
+from digitdraw import mnist
+from digitdraw.augment import augment, change_thickness
 from digitdraw.inference import load_classifier
 from digitdraw.model import (
     ARCHITECTURE,
+    CLASSES,
     Contract,
     Net,
     WeightsMismatchError,
@@ -28,8 +31,7 @@ from digitdraw.model import (
 from digitdraw.preprocessing import PREPROCESSING_VERSION
 from tests.harness import ROOT
 from training import data
-from training.augment import augment, change_thickness
-from training.train import fit_temperature, logits_of, train
+from training.train import FALSE_REJECTION_BUDGET, MIN_REJECTION, fit_temperature, logits_of, rejection_threshold, train
 
 
 def write_idx(path, array: np.ndarray, code: int = 0x08) -> None:
@@ -42,44 +44,30 @@ def write_idx(path, array: np.ndarray, code: int = 0x08) -> None:
 def test_idx_reader_on_a_tiny_fixture(tmp_path, name):
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     write_idx(tmp_path / name, images)
-    np.testing.assert_array_equal(data.read_idx(tmp_path / name), images)
+    np.testing.assert_array_equal(mnist.read_idx(tmp_path / name), images)
 
 
 def test_idx_reader_handles_big_endian_ints(tmp_path):
     values = np.array([1, -2, 70000], dtype=np.int32)
     write_idx(tmp_path / "ints.idx", values, code=0x0C)
-    np.testing.assert_array_equal(data.read_idx(tmp_path / "ints.idx"), values)
+    np.testing.assert_array_equal(mnist.read_idx(tmp_path / "ints.idx"), values)
 
 
 def test_idx_reader_rejects_other_files(tmp_path):
     (tmp_path / "bad").write_bytes(b"\x01\x02\x03\x04rest")
     with pytest.raises(ValueError, match="not an IDX"):
-        data.read_idx(tmp_path / "bad")
+        mnist.read_idx(tmp_path / "bad")
     write_idx(tmp_path / "short", np.zeros((2, 2), np.uint8))
     (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-1])
     with pytest.raises(ValueError, match="header says"):
-        data.read_idx(tmp_path / "short")
-
-
-def test_missing_mnist_offline_fails_clearly(tmp_path, monkeypatch):
-    def offline(*args, **kwargs):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(data.urllib.request, "urlretrieve", offline)
-    with pytest.raises(data.DataUnavailableError, match="could not be downloaded"):
-        data.ensure_mnist(tmp_path)
-
-
-def test_download_is_checked_against_md5(tmp_path, monkeypatch):
-    monkeypatch.setattr(data.urllib.request, "urlretrieve", lambda url, dest: open(dest, "wb").write(b"junk"))
-    with pytest.raises(data.DataUnavailableError, match="md5 mismatch"):
-        data.ensure_mnist(tmp_path)
+        mnist.read_idx(tmp_path / "short")
 
 
 @pytest.mark.data
-def test_the_shared_mnist_matches_its_md5_sums():
-    for name, md5 in data.MNIST_MD5.items():
-        assert data._md5(data.DEFAULT_MNIST_DIR / name) == md5
+def test_training_reads_mnist_from_its_data_dir_as_the_app_does():
+    images, labels = data.load_mnist("t10k", data.DEFAULT_MNIST_DIR)
+    assert images.shape == (10000, 28, 28) and labels[:3].tolist() == [7, 2, 1]
+    assert all(mnist.md5(data.DEFAULT_MNIST_DIR / name) == md5 for name, md5 in mnist.FILES.items())
 
 
 def test_pendigits_parser(tmp_path):
@@ -115,8 +103,9 @@ def test_writer_splits_are_disjoint():
 
 def test_model_output_shape_and_size():
     model = Net().eval()
-    assert sum(p.numel() for p in model.parameters()) == 150_698
-    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 10)
+    assert sum(p.numel() for p in model.parameters()) == 151_851
+    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 11) == (5, len(CLASSES))
+    assert CLASSES[-1] == "not a digit" and CLASSES[:10] == tuple("0123456789")
 
 
 def test_the_inference_copy_gives_the_shipped_models_logits_and_leaves_it_alone():
@@ -188,8 +177,8 @@ def test_weights_round_trip_with_their_contract(tmp_path):
     torch.testing.assert_close(loaded(x), model(x))
 
 
-@pytest.mark.parametrize("field, value", [("architecture", "resnet-9"), ("input_size", 32), ("mean", 0.5),
-                                          ("classes", ("0", "1"))])
+@pytest.mark.parametrize("field, value", [("architecture", "digitdraw-cnn-v1"), ("input_size", 32), ("mean", 0.5),
+                                          ("classes", tuple("0123456789"))])
 def test_weights_made_for_another_model_are_refused(tmp_path, field, value):
     save_weights(Net().eval(), tmp_path / "w.safetensors", dataclasses.replace(CONTRACT, **{field: value}))
     with pytest.raises(WeightsMismatchError, match=field):
@@ -206,6 +195,16 @@ def test_weights_without_a_contract_are_refused(tmp_path):
     save_file({"x": torch.zeros(1)}, str(tmp_path / "w.safetensors"), metadata={"architecture": ARCHITECTURE})
     with pytest.raises(WeightsMismatchError, match="no contract"):
         load_weights(tmp_path / "w.safetensors")
+
+
+def test_the_rejection_threshold_refuses_at_most_the_budget_of_held_out_digits():
+    rng = np.random.default_rng(0)
+    labels = np.array([3] * 9000 + [10] * 1000)
+    not_a_digit = np.concatenate([rng.beta(0.3, 20, 9000), rng.beta(20, 0.5, 1000)])
+    threshold = rejection_threshold(not_a_digit, labels)
+    assert (not_a_digit[labels != 10] > threshold).mean() <= FALSE_REJECTION_BUDGET
+    assert threshold >= MIN_REJECTION
+    assert rejection_threshold(np.zeros(10), np.zeros(10, int)) == MIN_REJECTION  # never under an even chance
 
 
 def test_temperature_scaling_recovers_a_known_temperature():
@@ -225,4 +224,5 @@ def test_training_runs_end_to_end_and_records_how_to_reproduce_it(tmp_path):
     assert contract.command == f"python -m training.train --dry-run --epochs 1 --out {out}"
     assert contract.preprocessing_version == PREPROCESSING_VERSION
     assert contract.input_size == 28 and contract.train_writers == data.TRAIN_WRITERS
-    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 11)
+    assert 0.5 <= contract.not_a_digit_above <= 1

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import synth
+from digitdraw.model import Contract
+from training import report, synth
 from training.eval_sets import cut_bin, ink_off_canvas
 from training.metrics import Results, expected_calibration_error, wilson_interval
 
@@ -57,21 +58,57 @@ def test_calibration_error_is_zero_when_confidence_matches_accuracy():
     assert expected_calibration_error(results) == pytest.approx(1 / 11)
 
 
+def one_set(accuracy: float, refused: int = 0) -> dict:
+    """A set as metrics.describe reports it."""
+    matrix = np.eye(10, 11) * 50 + 1
+    return {"n": 500, "accuracy": accuracy, "low": accuracy - 0.02, "high": min(1.0, accuracy + 0.01), "ece": 0.01,
+            "no_digit_found": 1, "not_a_digit": refused,
+            "per_class": [{"accuracy": accuracy, "n": 50, "low": accuracy - 0.05, "high": 1.0}] * 10,
+            "confusion": matrix.tolist(), "conditions": {"canvas 280-450 px": {"n": 100, "accuracy": accuracy,
+                                                                              "low": 0.9, "high": 1.0}},
+            "reliability": [{"confidence": 0.5, "accuracy": 0.45, "share": 0.1},
+                            {"confidence": 0.99, "accuracy": 0.98, "share": 0.9}]}
+
+
+def a_report(accuracy: float = 0.995, refused: int = 0) -> dict:
+    sets = ["drawn digits", "tight drawings", "scans", "photos", "pencil", "ruled paper"]
+    populations = ["MNIST test (US), drawn large", "USPS (US), scanned", "pendigits writers 25-30 (Istanbul), drawn",
+                   report.CONTINENTAL]
+    return {"mnist_test": 0.997, "sets": {name: one_set(accuracy, refused) for name in sets},
+            "populations": {name: one_set(accuracy) for name in populations},
+            "non_digits": {"shapes": {"n": 200, "share": 0.95, "low": 0.91, "high": 0.97, "conditions": {},
+                                      "refused_by_the_model": 180, "read_as": {"8": 6, "0": 4}}},
+            "rejection": {"canvas": 1.0, "paper": 0.99, "noise": 0.98},
+            "numbers": {"drawn, ordinary": {"n": 300, "exact": 0.95, "low": 0.92, "high": 0.97,
+                                            "by_length": {"2": {"exact": 0.95}}, "digit_error_rate": 0.01,
+                                            "segmentation_errors": {"merged": 0, "split": 1, "missed": 0, "extra": 0}}}}
+
+
+def test_the_model_cards_targets_are_checked_against_the_report():
+    met = {target: ok for target, _, ok in report.targets(a_report())}
+    assert all(met.values()), met
+    met = {target: ok for target, _, ok in report.targets(a_report(accuracy=0.95, refused=5))}
+    assert not met["every writer population >= 98%"] and not met["no class under 96% in any population"]
+    assert not met["real digits refused <= 0.5% on every digit set"]  # 5 of 500 is 1%
+
+
+def test_the_model_card_says_which_targets_are_not_met():
+    contract = Contract(preprocessing_version="3", temperature=1.2, command="python -m training.train", date="2026-12-01")
+    card = report.model_card(a_report(accuracy=0.95), contract)
+    assert "**no**" in card and "Not met: every writer population >= 98%" in card
+    assert "## Writer populations" in card and "## Not a digit" in card and "| shapes | 200 | 95.00%" in card
+
+
 def test_the_model_cards_pictures_are_drawn_from_a_report(tmp_path):
     from training import plots
 
-    def one_set(accuracy: float) -> dict:
-        matrix = np.eye(10) * 50 + 1
-        return {"n": 500, "accuracy": accuracy, "low": accuracy - 0.02, "high": min(1.0, accuracy + 0.01), "ece": 0.01,
-                "per_class": [accuracy] * 10, "confusion": matrix.tolist(),
-                "conditions": {"canvas 280-450 px": {"n": 100, "accuracy": accuracy, "low": 0.9, "high": 1.0}},
-                "reliability": [{"confidence": 0.5, "accuracy": 0.45, "share": 0.1},
-                                {"confidence": 0.99, "accuracy": 0.98, "share": 0.9}]}
-    report = {"sets": {"drawn digits": one_set(0.98), "scans": one_set(0.97), "photos": one_set(0.96)},
-              "numbers": {"drawn, ordinary": {"exact": 0.95, "low": 0.92, "high": 0.97}}}
     path = tmp_path / "evaluate.json"
-    path.write_text(json.dumps(report))
+    path.write_text(json.dumps(a_report()))
     plots.main([str(path), "--out", str(tmp_path / "model")])
     drawn = sorted(p.name for p in (tmp_path / "model").glob("*.png"))
-    assert drawn == ["conditions.png", "confusion.png", "per_class.png", "reliability.png"]
-    assert all(Image.open(tmp_path / "model" / name).size[0] >= 400 for name in drawn)
+    assert drawn == sorted(f"{name}{suffix}.png" for name in plots.PLOTS for suffix in ("", "-dark"))
+    for name in drawn:
+        picture = Image.open(tmp_path / "model" / name).convert("RGB")
+        assert picture.size[0] == int(plots.WIDTH * plots.DPI)
+        corner = picture.getpixel((2, 2))
+        assert corner == ((11, 15, 25) if name.endswith("-dark.png") else (255, 255, 255))  # the page's colour

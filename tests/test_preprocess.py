@@ -369,7 +369,7 @@ def test_a_digit_touching_one_edge_keeps_the_touching_stroke():
     assert (x[top] > 0.5).sum() >= 10  # the bar is there: a run half the digit's height wide
 
 
-@pytest.mark.parametrize("tilt", [0, 3])
+@pytest.mark.parametrize("tilt", [0, 3, -9.5])
 @pytest.mark.parametrize("paper", ["ruled", "squared"])
 def test_ruled_and_squared_lines_through_a_digit_are_removed_without_cutting_it(tilt, paper):
     seven = draw_seven(400, (150, 60, 250, 340), width=12)
@@ -386,6 +386,22 @@ def test_ruled_and_squared_lines_through_a_digit_are_removed_without_cutting_it(
     assert ndimage.label(digit, structure=np.ones((3, 3)))[1] == 1  # the lines crossing the stem did not cut it
     assert traced.marks.lines.sum() > 0
     assert np.abs(traced.result - preprocess(plain)).mean() < SAME_DIGIT
+
+
+@pytest.mark.parametrize("tilt", [0, 8])
+def test_a_notebooks_margin_line_through_a_digit_is_removed_without_cutting_it(tilt):
+    seven = draw_seven(400, (150, 60, 250, 340), width=12)
+    lined = np.asarray(seven.convert("RGB")).copy()
+    for y in range(25, 400, 45):
+        lined[y: y + 2, :] = np.minimum(lined[y: y + 2, :], (150, 180, 230))  # light blue rules
+    lined[:, 172:175] = np.minimum(lined[:, 172:175], (220, 80, 90))  # the red margin, across the 7's bar
+    photo = Image.fromarray(lined).rotate(tilt, fillcolor=(255, 255, 255))
+    traced = trace(photo)
+    lines, height = traced.marks.lines, traced.marks.lines.shape[0]
+    rows = np.flatnonzero(lines.any(axis=1))
+    assert lines.sum() > 0.6 * height and rows[-1] - rows[0] > 0.8 * height  # the margin, top to bottom
+    assert ndimage.label(traced.digit.mask, structure=np.ones((3, 3)))[1] == 1  # the 7 is whole
+    assert np.abs(traced.result - preprocess(seven.rotate(tilt, fillcolor=255))).mean() < SAME_DIGIT
 
 
 @pytest.mark.parametrize("bar", ["top", "bottom"])

@@ -1,4 +1,5 @@
-"""Readers for the data sets digitdraw trains and evaluates on: MNIST (IDX), pendigits, USPS.
+"""Readers for the data sets digitdraw trains and evaluates on: MNIST (IDX), pendigits, USPS,
+optdigits (forms by writers in Istanbul) and Omniglot (characters that are not digits).
 
 Everything here returns plain numpy arrays; no torch, no torchvision.
 """
@@ -6,12 +7,14 @@ Everything here returns plain numpy arrays; no torch, no torchvision.
 from __future__ import annotations
 
 import gzip
-import hashlib
-import urllib.request
+import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from digitdraw import mnist
 
 # The shared data sets live beside the project checkout (../shared/data); a user's machine
 # downloads MNIST into the same layout.
@@ -19,85 +22,15 @@ DEFAULT_DATA_ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "
 DEFAULT_MNIST_DIR = DEFAULT_DATA_ROOT / "mnist"
 PENDIGITS_FILE = DEFAULT_DATA_ROOT / "pendigits" / "pendigits-orig.tra"
 USPS_FILE = DEFAULT_DATA_ROOT / "usps" / "zip.train.gz"
-
-MNIST_MD5 = {
-    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
-}
-MNIST_MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
-
-# IDX type codes (the third header byte) and the numpy dtypes they stand for.
-_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-class DataUnavailableError(RuntimeError):
-    """A data set is missing and could not be downloaded."""
-
-
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (optionally gzipped) into a numpy array of its declared shape."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path} is not an IDX file")
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    ndim = raw[3]
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    offset = 4 + 4 * ndim
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - offset != expected:
-        raise ValueError(f"{path}: header says {expected} data bytes, file has {len(raw) - offset}")
-    return np.frombuffer(raw, dtype, offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def ensure_mnist(data_dir: str | Path = DEFAULT_MNIST_DIR) -> Path:
-    """Make sure the four MNIST files are in data_dir, downloading and md5-checking missing ones."""
-    data_dir = Path(data_dir)
-    for name, md5 in MNIST_MD5.items():
-        target = data_dir / name
-        if target.exists():
-            continue
-        data_dir.mkdir(parents=True, exist_ok=True)
-        errors = []
-        for mirror in MNIST_MIRRORS:
-            try:
-                tmp = target.with_suffix(".part")
-                urllib.request.urlretrieve(mirror + name, tmp)
-            except OSError as e:
-                errors.append(f"{mirror}: {e}")
-                continue
-            if _md5(tmp) != md5:
-                tmp.unlink()
-                errors.append(f"{mirror}: md5 mismatch")
-                continue
-            tmp.rename(target)
-            break
-        else:
-            raise DataUnavailableError(
-                f"MNIST file {name} is not in {data_dir} and could not be downloaded "
-                f"({'; '.join(errors)}). Copy the four MNIST .gz files there, or pass "
-                "--data-dir pointing at a folder that has them."
-            )
-    return data_dir
+OPTDIGITS_FILES = {"train": DEFAULT_DATA_ROOT / "optdigits" / "optdigits-orig.tra.gz",
+                   "test": DEFAULT_DATA_ROOT / "optdigits" / "optdigits-orig.cv.gz"}
+OMNIGLOT_STROKES = tuple(DEFAULT_DATA_ROOT / "omniglot" / f"strokes_background_small{k}.zip" for k in (1, 2))
 
 
 def load_mnist(split: str, data_dir: str | Path = DEFAULT_MNIST_DIR) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, 28, 28) uint8 and labels (N,) int64 for split 'train' or 't10k'."""
-    data_dir = ensure_mnist(data_dir)
-    images = read_idx(data_dir / f"{split}-images-idx3-ubyte.gz")
-    labels = read_idx(data_dir / f"{split}-labels-idx1-ubyte.gz").astype(np.int64)
-    return images, labels
+    """Images (N, 28, 28) uint8 and labels (N,) int64 for split 'train' or 't10k', read (and
+    downloaded there if missing, md5-checked) as the app reads them (digitdraw.mnist)."""
+    return mnist.load(split, Path(data_dir))
 
 
 @dataclass(frozen=True)
@@ -160,3 +93,87 @@ USPS_SPLITS = {"train": slice(0, 5000), "calibration": slice(5000, 6000), "test"
 
 def pendigits_for(writers: tuple[int, ...], path: str | Path = PENDIGITS_FILE) -> list[PenDigit]:
     return [d for d in load_pendigits(path) if d.writer in writers]
+
+
+# optdigits: the .tra file trains (its last tenth calibrates), the .cv file measures. Both come
+# from the same 30 writers and carry no writer ids, so this split is not by writer: the optdigits
+# row of the model card is writer-dependent (see MODEL_CARD.md). The header is 21 lines; then each
+# digit is 32 lines of 32 '0'/'1' and a line with its label.
+OPTDIGITS_HEADER = 21
+OPTDIGITS_SIDE = 32
+OPTDIGITS_CALIBRATION_SHARE = 0.1
+
+
+@lru_cache(maxsize=2)
+def _optdigits_file(name: str) -> tuple[np.ndarray, np.ndarray]:
+    lines = gzip.open(OPTDIGITS_FILES[name], "rt").read().splitlines()[OPTDIGITS_HEADER:]
+    block = OPTDIGITS_SIDE + 1
+    count = len(lines) // block
+    bitmaps = np.array([[[c == "1" for c in row] for row in lines[i * block: i * block + OPTDIGITS_SIDE]]
+                        for i in range(count)], np.float32)
+    labels = np.array([int(lines[i * block + OPTDIGITS_SIDE]) for i in range(count)], np.int64)
+    return bitmaps, labels
+
+
+def load_optdigits(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """optdigits' 32x32 bitmaps as float ink maps (1 = ink) and their labels, for split 'train',
+    'calibration' (the last tenth of the .tra file) or 'test' (the .cv file)."""
+    if split == "test":
+        return _optdigits_file("test")
+    bitmaps, labels = _optdigits_file("train")
+    cut = int(len(labels) * (1 - OPTDIGITS_CALIBRATION_SHARE))
+    part = slice(0, cut) if split == "train" else slice(cut, None)
+    return bitmaps[part], labels[part]
+
+
+@dataclass(frozen=True)
+class Character:
+    """One Omniglot drawing: a character of an alphabet, by one of its 20 drawers, as pen strokes
+    in screen orientation (y down)."""
+
+    alphabet: str
+    character: int  # 1-based, as in the folder names ("character12")
+    drawer: int  # 1-20, the file name's suffix
+    strokes: tuple[np.ndarray, ...]
+
+
+# Omniglot's drawers: 1-14 train, 15-16 calibrate, 17-20 only ever measure.
+OMNIGLOT_SPLITS = {"train": range(1, 15), "calibration": range(15, 17), "test": range(17, 21)}
+
+
+def _omniglot_strokes(text: str) -> tuple[np.ndarray, ...]:
+    """A drawing file: strokes between START and BREAK lines, one 'x,y,t' point a line, y up."""
+    strokes, points = [], []
+    for line in text.splitlines():
+        if line in ("START", "BREAK"):
+            if len(points):
+                strokes.append(np.array(points, np.float32) * (1, -1))
+            points = []
+        elif line.strip():
+            x, y, _ = line.split(",")
+            points.append((float(x), float(y)))
+    if points:
+        strokes.append(np.array(points, np.float32) * (1, -1))
+    return tuple(strokes)
+
+
+@lru_cache(maxsize=1)
+def load_omniglot() -> tuple[Character, ...]:
+    """Every Omniglot drawing of the two small background sets, once (they share Latin and Greek)."""
+    found: dict[tuple[str, int, int], Character] = {}
+    for path in OMNIGLOT_STROKES:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                parts = name.split("/")
+                if not name.endswith(".txt") or parts[0].startswith("__MACOSX") or len(parts) != 4:
+                    continue
+                alphabet, character, drawer = parts[1], int(parts[2].removeprefix("character")), int(parts[3][-6:-4])
+                if (alphabet, character, drawer) not in found:
+                    strokes = _omniglot_strokes(archive.read(name).decode())
+                    if strokes:
+                        found[alphabet, character, drawer] = Character(alphabet, character, drawer, strokes)
+    return tuple(found[key] for key in sorted(found))
+
+
+def omniglot_for(split: str) -> list[Character]:
+    return [c for c in load_omniglot() if c.drawer in OMNIGLOT_SPLITS[split]]

@@ -4,9 +4,11 @@ in training or calibration, from distributions pinned here, apart from training'
     sets = evaluation_sets(quick, seed)          # name -> (jobs, extra tags)
     results = run_set(jobs, tags)                # render, preprocess, classify: metrics.Results
 
-Drawings, photos and scans are rendered from the pen strokes of pendigits writers 25-30, from USPS
-rows 6000+ and from the MNIST test set (training/synth.py). A job holds its own seed, so every
-image is the same on every run and in any worker.
+Drawings, photos and scans are rendered from the pen strokes of pendigits writers 25-30 (also
+written the continental way, training/continental.py), from USPS rows 6000+, from optdigits' .cv
+file and from the MNIST test set (training/synth.py); things that are not digits from Omniglot's
+drawers 17-20 and from shapes drawn with the evaluation's own seeds (training/negatives.py). A job
+holds its own seed, so every image is the same on every run and in any worker.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from digitdraw.cuts import DIGIT_COUNT, digit_probabilities
 from digitdraw.errors import NoDigitError
 from digitdraw.inference import load_classifier
 from digitdraw.preprocessing import preprocess
-from training import data, synth
+from training import continental, data, negatives, synth
 from training.metrics import Results, group_stats
 
 # The test sets' distributions: pinned, so that a change to training's mix never changes them.
@@ -40,7 +43,12 @@ EVAL_EDGE = replace(EVAL_PHOTOS, cropped=1.0, margins=(0.05, 0.3), flush=1.0)
 EVAL_DIM = replace(EVAL_PHOTOS, exposure=(0.35, 0.7))
 # Photos of a page or a note lying on a darker desk, which fills the border.
 EVAL_DESK = replace(EVAL_PHOTOS, on_desk=(0.45, 0.8))
-PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE, "dim": EVAL_DIM, "desk": EVAL_DESK}
+# Notebook pages photographed at an angle: the page (its ruled lines and the writing) turned up
+# to 10 degrees; and notebooks with a vertical margin line.
+EVAL_TILTED = replace(EVAL_PHOTOS, max_tilt=10.0)
+EVAL_MARGIN = replace(EVAL_PHOTOS, margin_line=1.0)
+PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE, "dim": EVAL_DIM, "desk": EVAL_DESK,
+              "tilted": EVAL_TILTED, "margin": EVAL_MARGIN}
 PEN_INKS = (("black", 0.4), ("blue", 0.4), ("pencil", 0.2))  # what people write on a pad with
 EVAL_SCANS = synth.ScanDistribution(margins=(0.0, 0.1), light_ink=0.0, sides=(32, 240), blur=(0.0, 0.02),
                                     qualities=(60, 95))
@@ -82,6 +90,18 @@ def held_out_usps() -> tuple[np.ndarray, np.ndarray]:
     """USPS scans never used in training or calibration: ink maps and labels."""
     ink, labels = data.load_usps()
     return ink[data.USPS_SPLITS["test"]], labels[data.USPS_SPLITS["test"]]
+
+
+@lru_cache(maxsize=1)
+def held_out_optdigits() -> tuple[np.ndarray, np.ndarray]:
+    """optdigits' .cv file: 32x32 bitmaps and labels (the training writers' other digits)."""
+    return data.load_optdigits("test")
+
+
+@lru_cache(maxsize=1)
+def held_out_negatives() -> list[data.PenDigit]:
+    """Omniglot characters by the drawers never used in training or calibration (look-alikes left out)."""
+    return [negatives.as_pen(c) for c in data.omniglot_for("test") if negatives.is_negative(c)]
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +156,17 @@ def render_job(job: tuple) -> tuple[Any, tuple[str, ...]]:
         crop = np.asarray(synth.crop_around(Image.fromarray(255 - image), margin))
         big = Image.fromarray(crop if dark else 255 - crop)
         return big.resize((big.width * 5, big.height * 5), Image.Resampling.BILINEAR), ()
+    if kind == "mnist drawing":
+        return synth.mnist_as_drawing(mnist_test_set()[0][index], int(rng.integers(140, 800))), ()
+    if kind in ("optdigits", "continental", "omniglot", "shape"):
+        medium, = options
+        if kind == "optdigits":
+            source = held_out_optdigits()[0][index]
+        elif kind == "continental":
+            source = continental.continental(held_out_pen()[index], rng)
+        else:
+            source = held_out_negatives()[index] if kind == "omniglot" else negatives.random_shape(rng)
+        return _in_medium(source, medium, rng), (medium,)
     if kind == "photo":
         dist_name, inks, paper = options
         dist = PHOTO_SETS[dist_name]
@@ -147,27 +178,55 @@ def render_job(job: tuple) -> tuple[Any, tuple[str, ...]]:
     raise ValueError(f"unknown test set {kind!r}")
 
 
+def _in_medium(source: data.PenDigit | np.ndarray, medium: str, rng: np.random.Generator) -> Any:
+    """Pen strokes or a bitmap drawn on a canvas, scanned (bitmaps) or photographed."""
+    if medium == "drawn":
+        style = EVAL_CANVAS.sample(rng)
+        if isinstance(source, data.PenDigit):
+            return synth.render_canvas(source, style, rng)
+        return synth.bitmap_canvas(source, style)
+    if medium == "scanned":
+        return synth.render_scan(source, rng, EVAL_SCANS, margin=rng.uniform(0.05, 0.1))
+    return synth.random_photo(source, rng, EVAL_PHOTOS, ink_kind=synth.pick(PEN_INKS, rng), paper="plain")
+
+
 def label_of(job: tuple) -> int:
     kind, index = job[:2]
-    if kind in ("drawn", "tight drawing"):
+    if kind in ("drawn", "tight drawing", "continental"):
         return held_out_pen()[index].label
     if kind == "scan":
         return int(held_out_usps()[1][index])
-    if kind == "mnist crop":
+    if kind in ("mnist crop", "mnist drawing"):
         return int(mnist_test_set()[1][index])
+    if kind == "optdigits":
+        return int(held_out_optdigits()[1][index])
+    if kind in ("omniglot", "shape"):
+        return negatives.NOT_A_DIGIT
     return _photo_source(index)[1]
 
 
+def classify(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ten digits' probabilities of each 28x28 (NaN rows where the model refuses it), and
+    whether it refused it as not a digit."""
+    classifier = load_classifier()
+    rows = classifier(digits)
+    refused = rows[:, DIGIT_COUNT] > classifier.not_a_digit_above
+    probabilities = np.stack([digit_probabilities(row) for row in rows])
+    probabilities[refused] = np.nan
+    return probabilities, refused
+
+
 def run_set(jobs: list[tuple], tags: list[tuple[str, ...]] | None = None, workers: int = 2) -> Results:
-    """Render, preprocess and classify every job; a NoDigitError counts as a wrong answer."""
+    """Render, preprocess and classify every job; no digit found, or one refused, counts as wrong."""
     rendered = synth.render_and_preprocess(render_job, jobs, workers)
     found = [i for i, (x, _) in enumerate(rendered) if x is not None]
     probabilities = np.full((len(jobs), 10), np.nan)
+    refused = np.zeros(len(jobs), bool)
     if found:
-        probabilities[found] = load_classifier()(np.stack([rendered[i][0] for i in found]))
+        probabilities[found], refused[found] = classify(np.stack([rendered[i][0] for i in found]))
     results = Results()
     for i, job in enumerate(jobs):
-        results.add(label_of(job), probabilities[i], rendered[i][1] + (tags[i] if tags else ()))
+        results.add(label_of(job), probabilities[i], rendered[i][1] + (tags[i] if tags else ()), bool(refused[i]))
     return results
 
 
@@ -204,36 +263,67 @@ def evaluation_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list
                            ("photos cropped to the digit", {"dist": "crops", "inks": PEN_INKS}),
                            ("photos touching an edge", {"dist": "edge", "inks": PEN_INKS}),
                            ("photos in dim light", {"dist": "dim", "inks": PEN_INKS}),
-                           ("photos of a page on a desk", {"dist": "desk", "inks": PEN_INKS})):
+                           ("photos of a page on a desk", {"dist": "desk", "inks": PEN_INKS}),
+                           ("ruled pages turned up to 10 degrees", {"dist": "tilted", "inks": PEN_INKS, "paper": "ruled"}),
+                           ("notebooks with a margin line", {"dist": "margin", "inks": PEN_INKS, "paper": "ruled"})):
         count = n_photos if name == "photos" else n_photos // 2
         add(name, photo_jobs(count, seed + 5 + len(sets), **settings), [()] * count)
     return sets
 
 
-def mnist_accuracy() -> tuple[float, float]:
-    """Accuracy on the raw MNIST test images, and on the same digits rendered large, black on white."""
+def population_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list[tuple[str, ...]]]]:
+    """Each writer population's digits, in the media they come in: the model card's fairness table."""
+    share = 5 if quick else 1
+    n_pen, n_opt, n_mnist = len(held_out_pen()) // share, len(held_out_optdigits()[1]) // share, 10000 // share
+    n_usps = len(held_out_usps()[1]) // share
+    sets = {
+        "MNIST test (US), drawn large": [("mnist drawing", i, seed + 20) for i in range(n_mnist)],
+        "USPS (US), scanned": [("scan", i, seed + 21, None, False) for i in range(n_usps)],
+        "pendigits writers 25-30 (Istanbul), drawn": [("drawn", i, seed + 22, "plain") for i in range(n_pen)],
+        "optdigits (Istanbul), drawn, scanned, photographed":
+            [("optdigits", i, seed + 23, medium) for medium in ("drawn", "scanned", "photographed") for i in range(n_opt)],
+        "continental forms by writers 25-30, drawn and photographed":
+            [("continental", i, seed + 24, medium) for medium in ("drawn", "photographed") for i in range(n_pen)],
+    }
+    return {name: (jobs, [()] * len(jobs)) for name, jobs in sets.items()}
+
+
+def non_digit_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list[tuple[str, ...]]]]:
+    """Things that are not digits, drawn on the pad and photographed: rejected or not."""
+    share = 5 if quick else 1
+    n_omniglot, n_shapes = len(held_out_negatives()) // share, 1000 // share
+    sets = {
+        "Omniglot characters, drawers 17-20": [("omniglot", i, seed + 30, medium) for medium in ("drawn", "photographed")
+                                               for i in range(n_omniglot)],
+        "shapes, scribbles and doodles": [("shape", i, seed + 31, medium) for medium in ("drawn", "photographed")
+                                          for i in range(n_shapes)],
+    }
+    return {name: (jobs, [()] * len(jobs)) for name, jobs in sets.items()}
+
+
+def mnist_accuracy() -> float:
+    """Accuracy on the raw MNIST test images, as the network gets them (a refusal counts as wrong)."""
     images, labels = mnist_test_set()
-    raw = float((load_classifier()(images.astype(np.float32) / 255).argmax(1) == labels).mean())
-    rng = np.random.default_rng(0)
-    drawings = [preprocess(synth.mnist_as_drawing(images[i], int(rng.integers(140, 800)))) for i in range(len(images))]
-    rendered = float((load_classifier()(np.stack(drawings)).argmax(1) == labels).mean())
-    return raw, rendered
+    probabilities, _ = classify(images.astype(np.float32) / 255)
+    return float((np.nan_to_num(probabilities, nan=-1).argmax(1) == labels).mean())
 
 
 def rejection_rate(seed: int, count: int) -> dict[str, float]:
-    """Share of digit-free images (blank canvas, empty paper photo, noise) that raise NoDigitError."""
+    """Share of images with nothing on them (blank canvas, empty paper photo, noise) that get no
+    digit: the preprocessing finds none (NoDigitError), or the model refuses what it found."""
     rng = np.random.default_rng(seed + 2)
     rates = {}
     for name, kind, photos in (("canvas", "canvas", EVAL_PHOTOS), ("paper", "paper", EVAL_PHOTOS),
                                ("noise", "noise", EVAL_PHOTOS), ("paper in dim light", "paper", EVAL_DIM),
                                ("a page on a desk", "paper", EVAL_DESK)):
-        rejected = 0
+        found = []
         for _ in range(count):
             try:
-                preprocess(synth.random_blank(rng, kind, photos))
+                found.append(preprocess(synth.random_blank(rng, kind, photos)))
             except NoDigitError:
-                rejected += 1
-        rates[name] = rejected / count
+                pass
+        refused = int(classify(np.stack(found))[1].sum()) if found else 0
+        rates[name] = (count - len(found) + refused) / count
     return rates
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from digitdraw.inference import load_classifier
 from training import eval_sets, report
 from training.evaluate_numbers import evaluate_numbers, print_numbers
-from training.metrics import describe
+from training.metrics import describe, describe_rejection
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,10 +27,15 @@ def main(argv: list[str] | None = None) -> None:
     contract = load_classifier().contract
     print(f"weights: {contract.command} ({contract.date})")
 
-    results: dict[str, Any] = {"sets": {}}
-    results["mnist_test"], results["mnist_test_rendered"] = eval_sets.mnist_accuracy()
-    print(f"MNIST test, raw 28x28: {results['mnist_test']:.2%}; "
-          f"drawn large, through preprocess: {results['mnist_test_rendered']:.2%}")
+    results: dict[str, Any] = {"sets": {}, "populations": {}, "non_digits": {}}
+    results["mnist_test"] = eval_sets.mnist_accuracy()
+    print(f"MNIST test, raw 28x28: {results['mnist_test']:.2%}")
+    for name, (jobs, tags) in eval_sets.population_sets(args.quick, args.seed).items():
+        results["populations"][name] = describe(eval_sets.run_set(jobs, tags, args.workers))
+        report.print_set(name, results["populations"][name])
+    for name, (jobs, tags) in eval_sets.non_digit_sets(args.quick, args.seed).items():
+        results["non_digits"][name] = describe_rejection(eval_sets.run_set(jobs, tags, args.workers))
+        report.print_rejection(name, results["non_digits"][name])
     for name, (jobs, tags) in eval_sets.evaluation_sets(args.quick, args.seed).items():
         measured = eval_sets.run_set(jobs, tags, args.workers)
         results["sets"][name] = describe(measured)

@@ -16,17 +16,20 @@ CALIBRATION_BINS = 15
 
 @dataclass
 class Results:
-    """Labels, probabilities (a row of NaN where preprocessing found no digit) and group tags."""
+    """Labels, the ten digits' probabilities (a row of NaN where no digit was read: the
+    preprocessing found none, or the model refused the image as not a digit) and group tags."""
 
     labels: list[int] = field(default_factory=list)
     probabilities: list[np.ndarray] = field(default_factory=list)
     groups: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    refused: list[bool] = field(default_factory=list)  # the model read it as not a digit
 
-    def add(self, label: int, probabilities: np.ndarray, tags: tuple[str, ...] = ()) -> None:
+    def add(self, label: int, probabilities: np.ndarray, tags: tuple[str, ...] = (), refused: bool = False) -> None:
         for tag in tags:
             self.groups[tag].append(len(self.labels))
         self.labels.append(label)
         self.probabilities.append(probabilities)
+        self.refused.append(refused)
 
     def correct(self) -> np.ndarray:
         probs = np.array(self.probabilities)
@@ -35,12 +38,22 @@ class Results:
     def accuracy(self) -> float:
         return float(self.correct().mean())
 
+    def rejected(self) -> np.ndarray:
+        """Where no digit was read (found none, or refused)."""
+        return np.isnan(np.array(self.probabilities)[:, 0])
+
     def summary(self) -> dict[str, float]:
         k, n = int(self.correct().sum()), len(self.labels)
         low, high = wilson_interval(k, n)
-        rejected = int(np.isnan(np.array(self.probabilities)[:, 0]).sum())
+        refused = int(np.sum(self.refused))
         return {"n": n, "accuracy": k / n, "low": low, "high": high, "ece": expected_calibration_error(self),
-                "rejected": rejected}
+                "no_digit_found": int(self.rejected().sum()) - refused, "not_a_digit": refused}
+
+
+def share_with_interval(count: int, n: int) -> dict[str, float]:
+    """A share (of rejections, say) with its 95% interval."""
+    low, high = wilson_interval(count, n)
+    return {"n": n, "share": count / max(n, 1), "low": low, "high": high}
 
 
 def expected_calibration_error(results: Results, bins: int = CALIBRATION_BINS) -> float:
@@ -96,9 +109,32 @@ def confusion_matrix(results: Results) -> np.ndarray:
     return matrix
 
 
+def per_class(results: Results) -> list[dict[str, float]]:
+    """Each class's accuracy, count and 95% interval."""
+    correct, labels = results.correct(), np.array(results.labels)
+    rows = []
+    for d in range(10):
+        k, n = int(correct[labels == d].sum()), int((labels == d).sum())
+        low, high = wilson_interval(k, n)
+        rows.append({"accuracy": k / max(n, 1), "n": n, "low": low, "high": high})
+    return rows
+
+
 def describe(results: Results) -> dict[str, Any]:
     """What the report keeps of a set: summary, conditions, confusion, per-class accuracy, reliability."""
-    matrix = confusion_matrix(results)
-    return {**results.summary(), "conditions": group_stats(results), "confusion": matrix.tolist(),
-            "per_class": [float(matrix[d, d] / max(matrix[d].sum(), 1)) for d in range(10)],
-            "reliability": reliability(results)}
+    return {**results.summary(), "conditions": group_stats(results), "confusion": confusion_matrix(results).tolist(),
+            "per_class": per_class(results), "reliability": reliability(results)}
+
+
+def describe_rejection(results: Results) -> dict[str, Any]:
+    """What the report keeps of a set of things that are not digits: how many were rejected, by
+    condition, and what the others were read as."""
+    rejected = results.rejected()
+    conditions = {}
+    for tag in sorted(results.groups, key=natural_order):
+        index = results.groups[tag]
+        conditions[tag] = share_with_interval(int(rejected[index].sum()), len(index))
+    read_as = np.nan_to_num(np.array(results.probabilities), nan=-1).argmax(1)[~rejected]
+    return {**share_with_interval(int(rejected.sum()), len(results.labels)), "conditions": conditions,
+            "refused_by_the_model": int(np.sum(results.refused)),
+            "read_as": {str(d): int(np.sum(read_as == d)) for d in range(10)}}

@@ -1,9 +1,11 @@
-"""Draw the model card's pictures from an evaluation report, for the app's Model tab and the README.
+"""Draw the model card's pictures from an evaluation report, for the app's Model tab and MODEL_CARD.md.
 
     python -m training.evaluate                          # writes reports/evaluate.json
     python -m training.plots reports/evaluate.json       # writes digitdraw/static/model/*.png
 
-Needs matplotlib (the dev extra); the app only shows the PNGs.
+Each picture is drawn twice, for a light page (NAME.png) and a dark one (NAME-dark.png), 3.6 inches
+wide at 200 dpi: on a 360 px phone screen its 8-point text is still 11 px tall. Needs matplotlib
+(the dev extra); the app only shows the PNGs.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import matplotlib
 
@@ -20,94 +22,121 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "digitdraw" / "static" / "model"
-DPI = 110  # about 700 px wide at the figures' size
+DPI = 200
+WIDTH = 3.6  # inches: 360 CSS px on a phone at 2x
+FONT = 8
+# The page colours the pictures sit on (Gradio's default theme, light and dark) and their text.
+THEMES = {"": {"background": "#ffffff", "text": "#1f2937", "muted": "#4b5563", "grid": "#d1d5db"},
+          "-dark": {"background": "#0b0f19", "text": "#f3f4f6", "muted": "#d1d5db", "grid": "#374151"}}
+ACCENT = "#ea580c"  # orange, 3.6:1 on white and 5.5:1 on the dark page: marks, not text
+
+Report = dict[str, Any]
 
 
-def per_class(report: dict[str, Any], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    accuracy = np.array(report["sets"]["drawn digits"]["per_class"]) * 100
-    ax.bar([str(d) for d in range(10)], accuracy, color="#f97316")
-    ax.set_ylim(max(0, accuracy.min() - 5), 100)
+def short(name: str) -> str:
+    """A population's or set's name short enough for a phone-width axis."""
+    return name.split(",")[0].replace(" (US)", ", US").replace(" (Istanbul)", ", Istanbul")
+
+
+def populations(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
+    pops = report["populations"]
+    names = [short(n) for n in pops]
+    matrix = np.array([[c["accuracy"] * 100 for c in r["per_class"]] for r in pops.values()])
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.42 * len(pops) + 1.3))
+    image = ax.imshow(matrix, cmap="viridis", vmin=90, vmax=100, aspect="auto")
+    ax.set_xticks(range(10), [str(d) for d in range(10)])
+    ax.set_yticks(range(len(names)), names)
+    for (i, j), value in np.ndenumerate(matrix):
+        ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=FONT - 2,
+                color="black" if value > 96 else "white")
     ax.set_xlabel("digit")
-    ax.set_ylabel("accuracy, %")
-    ax.set_title("Drawn digits by held-out writers, per class")
-    for d, a in enumerate(accuracy):
-        ax.text(d, a + 0.1, f"{a:.1f}", ha="center", va="bottom", fontsize=8)
-    save(fig, path)
+    ax.set_title("Accuracy per class and population, %", fontsize=FONT + 1, loc="left")
+    bar = fig.colorbar(image, ax=ax, orientation="horizontal", pad=0.25, fraction=0.08, aspect=30)
+    bar.set_label("accuracy, % (90 or less: darkest)")
+    return fig
 
 
-def confusion(report: dict[str, Any], path: Path) -> None:
-    matrix = np.array(report["sets"]["drawn digits"]["confusion"], float)
-    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    image = ax.imshow(np.log10(np.maximum(shares, 1e-4)), cmap="magma_r", vmin=-4, vmax=0)
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set_xlabel("read as")
-    ax.set_ylabel("true digit")
-    ax.set_title("Drawn digits: confusion (share of each row, log scale)")
-    for (i, j), n in np.ndenumerate(matrix):
-        if n and i != j:
-            ax.text(j, i, int(n), ha="center", va="center", fontsize=7, color="black")
-    fig.colorbar(image, ax=ax, label="log10 share")
-    save(fig, path)
-
-
-def conditions(report: dict[str, Any], path: Path) -> None:
-    rows = [(name, r) for name, r in report["sets"].items()]
-    rows += [(f"drawn: {tag}", g) for tag, g in report["sets"]["drawn digits"]["conditions"].items()
-             if not tag.startswith("form ")]
-    for name in ("tight drawings", "scans"):  # the margin bins: digits that fill the frame
-        rows += [(f"{name}: {tag}", g) for tag, g in report["sets"].get(name, {}).get("conditions", {}).items()
-                 if tag.startswith("margin")]
+def conditions(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
+    rows = [(short(name), r) for name, r in report["populations"].items()]
+    rows += [(name, r) for name, r in report["sets"].items()]
     rows += [(f"numbers {name}", {"accuracy": r["exact"], "low": r["low"], "high": r["high"]})
              for name, r in report.get("numbers", {}).items()]
     names = [name for name, _ in rows][::-1]
-    accuracy = np.array([r["accuracy"] for _, r in rows][::-1]) * 100
-    low = np.array([r["low"] for _, r in rows][::-1]) * 100
-    high = np.array([r["high"] for _, r in rows][::-1]) * 100
-    fig, ax = plt.subplots(figsize=(7.2, 0.24 * len(rows) + 1.2))
-    ax.errorbar(accuracy, range(len(rows)), xerr=[accuracy - low, high - accuracy], fmt="o", color="#f97316",
-                ecolor="#555", capsize=2, markersize=4)
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(names, fontsize=7)
-    ax.set_xlabel("accuracy (numbers: exact match), % with 95% interval")
-    ax.set_xlim(max(0, low.min() - 2), 100.5)
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_title("Accuracy by test set and condition")
-    save(fig, path)
+    accuracy, low, high = (np.array([r[key] for _, r in rows][::-1]) * 100 for key in ("accuracy", "low", "high"))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.17 * len(rows) + 1.0))
+    ax.errorbar(accuracy, range(len(rows)), xerr=[accuracy - low, high - accuracy], fmt="o", color=ACCENT,
+                ecolor=ax_theme["muted"], capsize=1.5, markersize=2.5, linewidth=0.8)
+    ax.set_yticks(range(len(rows)), names, fontsize=FONT - 1.5)
+    ax.set_xlabel("accuracy, % (numbers: exact), 95% interval")
+    ax.set_xlim(max(80, low.min() - 1), 100.3)
+    ax.grid(axis="x", color=ax_theme["grid"], linewidth=0.5)
+    ax.set_title("Accuracy by population and set", fontsize=FONT + 1, loc="left")
+    return fig
 
 
-def reliability(report: dict[str, Any], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", linewidth=1, label="perfectly calibrated")
-    for name in ("drawn digits", "scans", "photos"):
-        bins = report["sets"][name]["reliability"]
-        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", markersize=3,
-                label=f"{name} (ECE {report['sets'][name]['ece']:.1%})")
+def confusion(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
+    matrix = np.sum([np.array(r["confusion"], float) for r in report["populations"].values()], axis=0)
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(WIDTH, WIDTH * 0.95))
+    image = ax.imshow(np.log10(np.maximum(shares, 1e-4)), cmap="magma_r", vmin=-4, vmax=0)
+    ax.set_xticks(range(11), [str(d) for d in range(10)] + ["none"], fontsize=FONT - 1)
+    ax.set_yticks(range(10), [str(d) for d in range(10)])
+    ax.set_xlabel("read as (none: refused or no digit found)")
+    ax.set_ylabel("true digit")
+    ax.set_title("Confusion, all populations", fontsize=FONT + 1, loc="left")
+    for (i, j), n in np.ndenumerate(matrix):
+        if n and i != j:
+            ax.text(j, i, int(n), ha="center", va="center", fontsize=FONT - 3, color="black")
+    bar = fig.colorbar(image, ax=ax, orientation="horizontal", pad=0.18, fraction=0.05, aspect=30)
+    bar.set_label("share of the row, log10")
+    return fig
+
+
+def reliability(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(WIDTH, WIDTH * 0.9))
+    ax.plot([0, 1], [0, 1], color=ax_theme["muted"], linestyle="--", linewidth=0.8, label="calibrated")
+    for (name, r), marker in zip(list(report["populations"].items())[1:4], "osd"):
+        bins = r["reliability"]
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker=marker, markersize=2.5,
+                linewidth=0.8, label=f"{short(name)} (ECE {r['ece']:.1%})")
     ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
-    ax.set_title("Reliability: is a 90% answer right 90% of the time?")
-    ax.legend(fontsize=8)
-    save(fig, path)
+    ax.set_title("Is a 90% answer right 90% of the time?", fontsize=FONT + 1, loc="left")
+    ax.legend(fontsize=FONT - 1.5, loc="upper left", frameon=False)
+    return fig
 
 
-def save(fig: plt.Figure, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    print(f"wrote {path}")
+PLOTS: dict[str, Callable[[Report, dict[str, str]], plt.Figure]] = {
+    "populations": populations, "conditions": conditions, "confusion": confusion, "reliability": reliability}
+
+
+def draw_all(report: Report, out: Path) -> list[Path]:
+    """Every picture in both themes; returns the files written."""
+    written = []
+    for suffix, theme in THEMES.items():
+        style = {"figure.facecolor": theme["background"], "axes.facecolor": theme["background"],
+                 "savefig.facecolor": theme["background"], "text.color": theme["text"],
+                 "axes.labelcolor": theme["text"], "xtick.color": theme["text"], "ytick.color": theme["text"],
+                 "axes.edgecolor": theme["muted"], "font.size": FONT, "axes.titlesize": FONT + 1}
+        with plt.rc_context(style):
+            for name, draw in PLOTS.items():
+                fig = draw(report, theme)
+                fig.tight_layout()
+                path = out / f"{name}{suffix}.png"
+                fig.savefig(path, dpi=DPI)
+                plt.close(fig)
+                written.append(path)
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("report", type=Path, help="the JSON that `python -m training.evaluate --json` wrote")
+    parser.add_argument("report", type=Path, help="the JSON that `python -m training.evaluate` wrote")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
     args = parser.parse_args(argv)
-    report = json.loads(args.report.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
-    for draw in (per_class, confusion, conditions, reliability):
-        draw(report, args.out / f"{draw.__name__}.png")
+    for path in draw_all(json.loads(args.report.read_text()), args.out):
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

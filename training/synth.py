@@ -143,6 +143,13 @@ def tight_drawing(digit: PenDigit, style: CanvasStyle, margin: float) -> Image.I
     return crop_around(render_canvas(digit, centred), margin)
 
 
+def bitmap_canvas(ink: np.ndarray, style: CanvasStyle) -> Image.Image:
+    """A bitmap's digit (an ink map: optdigits' 32x32, a USPS scan) drawn as a canvas in `style`:
+    scaled to the style's height, placed at its centre, black on white, no anti-aliasing."""
+    placed = usps_ink_map(ink, (style.size, style.size), style.height, style.center)
+    return Image.fromarray(np.where(placed > 0.5, 0, 255).astype(np.uint8))
+
+
 def mnist_as_drawing(image28: np.ndarray, size: int = 280) -> Image.Image:
     """A 28x28 MNIST digit (white on black) as a large black-on-white image."""
     big = Image.fromarray(255 - image28).resize((size, size), Image.Resampling.BILINEAR)
@@ -226,6 +233,18 @@ _INK_RGB = {"black": (0.08, 0.08, 0.1), "blue": (0.1, 0.18, 0.55), "pencil": (0.
             "chalk": (0.92, 0.92, 0.9)}
 # Printed lines: light blue, grey, green and red, as on school pads and graph paper.
 _LINE_RGB = ((0.55, 0.7, 0.9), (0.6, 0.6, 0.62), (0.6, 0.8, 0.65), (0.9, 0.55, 0.55))
+_MARGIN_RGB = ((0.85, 0.3, 0.35), (0.9, 0.5, 0.55), (0.8, 0.35, 0.5))  # red and pink margin lines
+
+
+def _margin_line(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """A notebook's margin: one vertical line, or two close together, 8-50% across the page."""
+    x = rng.uniform(0.08, 0.5) * w
+    half_width = rng.uniform(0.4, 1.0)
+    columns = np.arange(w, dtype=np.float32)
+    cover = np.abs(columns - x) <= half_width
+    if rng.random() < 0.4:
+        cover |= np.abs(columns - x - rng.uniform(3, 6)) <= half_width
+    return np.repeat(cover[None, :].astype(np.float32), h, axis=0) * rng.uniform(0.35, 0.7)
 
 
 def stroke_ink_map(digit: PenDigit, size: tuple[int, int], height: float, center: tuple[float, float],
@@ -273,6 +292,8 @@ class PhotoDistribution:
     qualities: tuple[int, int]  # JPEG quality
     exposure: tuple[float, float] = (1.0, 1.0)  # brightness gain: under 1 is a photo taken in dim light
     on_desk: tuple[float, float] | None = None  # the page lies on a darker desk, covering this share of each side
+    max_tilt: float = 4.0  # the page is turned by up to this many degrees (photographed at an angle)
+    margin_line: float = 0.0  # chance of a notebook's vertical margin line (red, once or twice)
 
 
 GENERATION_SIZE = (640, 480)  # photos are made at this size (w, h), then scaled to their side
@@ -357,8 +378,12 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDi
         ink = ink * np.clip(0.35 + 1.6 * (grain - 0.5) + 0.55, 0.3, 1)
         ink *= rng.uniform(0.45, 0.9) if ink_kind == "pencil" else rng.uniform(0.75, 1.0)
     content = [ink] if paper == "plain" else [ink, _paper_lines(paper, h, w, rng)]
-    angle = rng.uniform(-4, 4)
+    # drawn only when asked, so the other distributions keep their streams
+    notebook = _margin_line(h, w, rng) if dist.margin_line and rng.random() < dist.margin_line else None
+    angle = rng.uniform(-dist.max_tilt, dist.max_tilt)
     content = [ndimage.rotate(layer, angle, reshape=False, order=1, mode="constant") for layer in content]
+    if notebook is not None:
+        notebook = ndimage.rotate(notebook, angle, reshape=False, order=1, mode="constant")
 
     if ink_kind == "chalk":
         base = np.array([rng.uniform(0.1, 0.25), rng.uniform(0.15, 0.3), rng.uniform(0.12, 0.25)], np.float32)
@@ -369,6 +394,9 @@ def render_photo(ink: np.ndarray | None, rng: np.random.Generator, dist: PhotoDi
     if paper != "plain":
         line_rgb = np.array(_LINE_RGB[int(rng.integers(len(_LINE_RGB)))], np.float32)
         rgb = rgb * (1 - content[1][..., None]) + line_rgb * content[1][..., None]
+    if notebook is not None:
+        margin_rgb = np.array(_MARGIN_RGB[int(rng.integers(len(_MARGIN_RGB)))], np.float32)
+        rgb = rgb * (1 - notebook[..., None]) + margin_rgb * notebook[..., None]
     for _ in range(int(rng.integers(0, 3))):  # smudges: soft, faint blobs
         cy, cx, radius = rng.uniform(0, h / max(h, w)), rng.uniform(0, w / max(h, w)), rng.uniform(0.02, 0.06)
         blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * radius ** 2))

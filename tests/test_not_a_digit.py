@@ -1,0 +1,84 @@
+"""Not a digit: the shipped model says so for doodles, lines, scribbles and letters, and not for digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitdraw import NoDigitError, load_classifier, predict, read_number
+from digitdraw.answers import UNSURE_BELOW, recognize_batch
+from digitdraw.errors import NotADigitError
+from digitdraw.reading import NOT_A_NUMBER, read_number_steps
+from tests.images import canvas_of
+from training import data, negatives, synth
+
+DRAWN = synth.CanvasStyle(400, 260, (200, 200), 12, 0.0, False)
+
+
+def drawn(pen: data.PenDigit, style: synth.CanvasStyle = DRAWN) -> Image.Image:
+    return synth.render_canvas(pen, style)
+
+
+def refused(image) -> bool:
+    try:
+        predict(image)
+    except NotADigitError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("kind", ["line", "plus", "cross", "star", "triangle", "spiral", "wave", "hash", "smiley",
+                                  "scribble", "cat", "fish", "house"])
+def test_what_people_draw_to_see_what_happens_is_not_a_digit(kind):
+    drawings = [negatives.as_pen(negatives.shape(kind, np.random.default_rng([99, seed]))) for seed in range(8)]
+    assert sum(refused(drawn(d)) for d in drawings) >= 7, kind
+
+
+def test_a_scribble_is_never_a_sure_digit():
+    for seed in range(30):
+        scribble = drawn(negatives.as_pen(negatives.shape("scribble", np.random.default_rng([7, seed]))))
+        try:
+            probabilities = predict(scribble)
+        except NoDigitError:
+            continue
+        assert max(probabilities.values()) < UNSURE_BELOW, seed
+
+
+def test_a_line_across_the_pad_is_no_number():
+    line = {"id": 1, "width": 800, "height": 300, "brush": 14, "strokes": [[[60, 150], [400, 152], [740, 149]]]}
+    with pytest.raises(NotADigitError):
+        read_number(line)
+    [answer] = recognize_batch(load_classifier(), [line], "Draw", blank_is_empty=True)
+    assert answer["status"] == NOT_A_NUMBER == "That doesn't look like a digit or a number." and not answer["digits"]
+
+
+@pytest.mark.data
+def test_a_word_is_no_number():
+    letters = {c.character: c for c in data.omniglot_for("test") if c.alphabet == "Latin" and c.drawer == 17}
+    word = [negatives.as_pen(letters[ord(ch) - ord("a") + 1]) for ch in "cat"]
+    page = synth.render_number_canvas(synth.lay_out_number(word, np.random.default_rng(0), (0.2, 0.4)))
+    try:
+        digits = read_number_steps(page).digits
+    except NotADigitError:
+        return
+    assert len(digits) <= 1  # at most one letter passes for a digit
+
+
+@pytest.mark.data
+def test_a_star_beside_a_number_is_dropped(held_out_digits):
+    one, two = held_out_digits[12], held_out_digits[24]
+    star = negatives.as_pen(negatives.shape("star", np.random.default_rng(3)))
+    page = synth.render_number_canvas(synth.lay_out_number([one, two, star], np.random.default_rng(1), (0.3, 0.5)))
+    reading = read_number_steps(page)
+    assert reading.number == "12" and len(reading.dropped) == 1
+
+
+@pytest.mark.data
+def test_the_omniglot_drawers_held_out_are_mostly_not_digits():
+    characters = [c for c in data.omniglot_for("test") if negatives.is_negative(c)][::9]
+    assert sum(refused(drawn(negatives.as_pen(c))) for c in characters) >= 0.85 * len(characters)
+
+
+def test_drawn_digits_by_held_out_writers_are_not_refused(held_out_digits):
+    assert sum(refused(canvas_of(d, brush=6 + i % 4 * 8)) for i, d in enumerate(held_out_digits)) <= 1
