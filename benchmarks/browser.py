@@ -46,7 +46,7 @@ HOOK = """() => {
       };
       if (done()) return;
       const observer = new MutationObserver(() => done() && observer.disconnect());
-      observer.observe(document.querySelector('#results'), {subtree: true, childList: true, characterData: true});
+      observer.observe(document.querySelector('#draw-results'), {subtree: true, childList: true, characterData: true});
     }, 0);
   }, true);
 }"""

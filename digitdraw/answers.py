@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
 
 from . import explain
-from .errors import InvalidImageError, NoDigitError
+from .errors import InvalidImageError, NoDigitError, NotADigitError
 from .inference import Classifier
 from .model import DIGITS
-from .reading import probabilities_dict, read_number_steps
+from .reading import NOT_A_NUMBER, probabilities_dict, read_digit_steps, read_number_steps
 
 # A top probability under this is shown as a guess, with its runner-up: the probabilities are
 # calibrated, so such an answer is wrong about as often as 1 - its probability (over 40%).
 UNSURE_BELOW = 0.6
-# An uploaded image sent back for its explanation, as a data URL, is at most this large.
-MAX_EXPLAIN_BYTES = 20 * 1024 * 1024
+# An image sent as a data URL (an upload, or one sent back for its explanation) is at most this
+# large: as base64 (4/3 of it) it fits the 4 MB cap on a request's body (limits.MAX_BODY). The page
+# shrinks photos to well under it (static/upload.js, MAX_SEND).
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 Answer = dict[str, Any]
 
@@ -55,18 +57,26 @@ def runner_up(answer: Answer) -> tuple[tuple[str, float], tuple[str, float]]:
     return ranked[0], ranked[1]
 
 
+def a_or_an(digit: str) -> str:
+    """The article of a digit's name: an 8, a 7."""
+    return "an" if digit == "8" else "a"
+
+
 def status_line(digits: list[Answer]) -> str:
-    """One sentence on what was read: a digit and how sure, or a number and which digits are unsure."""
+    """One short sentence on what was read: a digit and how sure, or a number and its unsure digits."""
     if len(digits) == 1:
         (best, p_best), (second, p_second) = runner_up(digits[0])
         if digits[0]["unsure"]:
-            return (f"Not sure: maybe a {best} ({p_best:.0%}), or a {second} ({p_second:.0%}). "
-                    "Try drawing it larger or clearer.")
-        return f"It's a {best} ({p_best:.0%} sure)."
+            return f"Not sure: maybe {a_or_an(best)} {best} ({p_best:.0%}), or {a_or_an(second)} {second} ({p_second:.0%})."
+        return f"It's {a_or_an(best)} {best} ({p_best:.0%} sure)."
     number = "".join(d["digit"] for d in digits)
-    doubts = [f"the {ordinal(i + 1)} digit ({' or '.join(label for label, _ in runner_up(d))})"
-              for i, d in enumerate(digits) if d["unsure"]]
-    return f"Reads {number}." if not doubts else f"Reads {number}, not sure of " + " and ".join(doubts) + "."
+    unsure = [i for i, d in enumerate(digits) if d["unsure"]]
+    if not unsure:
+        return f"Reads {number}."
+    if len(unsure) == 1:
+        i = unsure[0]
+        return f"Reads {number}, not sure of the {ordinal(i + 1)} digit ({' or '.join(d for d, _ in runner_up(digits[i]))})."
+    return f"Reads {number}, not sure of {len(unsure)} of its {len(digits)} digits."
 
 
 def message(status: str, drawing: int | None = None) -> Answer:
@@ -80,26 +90,38 @@ def drawing_id(value: Any) -> int | None:
 
 
 def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blank_is_empty: bool,
-                    previews: bool = True) -> list[Answer]:
+                    previews: bool = True, one_digit: bool = False,
+                    also: Callable[[np.ndarray], list[dict[str, float]] | None] | None = None) -> list[Answer]:
     """Read the number in each image (its digits found and classified together), explain the rest.
 
     With `blank_is_empty` an image without any mark (a cleared pad) gets the prompt; without
-    `previews` the digits come without their 28x28 PNGs (the read_number API leaves them out).
+    `previews` the digits come without their 28x28 PNGs (the read_number API leaves them out);
+    with `one_digit` each image is read as one digit (its main one), as `predict` reads it; `also`
+    is another model, whose probabilities for the same 28x28s come as "yours" beside the answer.
+    A drawing marked "live" (sent while a stroke is drawn) is read without cutting digits that touch:
+    the answer to the finished stroke comes a moment later, and cuts it.
     """
     answers = [message(prompt, drawing_id(image)) for image in images]
     for i, image in enumerate(images):
         if image is None:
             continue
         try:
-            reading = read_number_steps(image, classifier)
+            live = isinstance(image, dict) and image.get("live") is True
+            reading = read_digit_steps(image, classifier) if one_digit else read_number_steps(image, classifier, not live)
+        except NotADigitError:
+            answers[i]["status"] = NOT_A_NUMBER
+            continue
         except NoDigitError as e:
             answers[i]["status"] = prompt if e.blank and blank_is_empty else str(e)
             continue
         except InvalidImageError as e:
             answers[i]["status"] = f"Can't read that file — {e}"
             continue
-        read = [digit_answer(d.steps.result, d.probabilities, previews) for d in reading.digits]
+        read = [digit_answer(d.steps.result, d.digit_probabilities, previews) for d in reading.digits]
         answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
+        theirs = also(np.stack([d.steps.result for d in reading.digits])) if also else None
+        if theirs is not None:
+            answers[i]["yours"] = theirs
     return answers
 
 
@@ -107,12 +129,15 @@ def explanation(classifier: Classifier, image: Any) -> Answer:
     """How `image` was read: the steps as captioned pictures, and each digit's saliency maps."""
     try:
         reading = read_number_steps(image, classifier)
+    except NotADigitError:
+        return {"status": NOT_A_NUMBER, "steps": [], "saliency": []}
     except NoDigitError as e:
         return {"status": str(e), "steps": [], "saliency": []}
     except InvalidImageError as e:
         return {"status": f"Can't read that file — {e}", "steps": [], "saliency": []}
     many = len(reading.digits) > 1
-    pictures = explain.page_steps(reading.page, reading.marks, [d.mask for d in reading.digits])
+    pictures = explain.page_steps(reading.page, reading.marks, [d.mask for d in reading.digits],
+                                  [d.mask for d in reading.dropped])
     order = np.argsort(reading.probabilities, axis=1)[:, ::-1]
     tops, runner_ups = order[:, 0], order[:, 1]
     maps = classifier.attributions(np.stack([d.steps.result for d in reading.digits]), tops, runner_ups)
@@ -120,6 +145,7 @@ def explanation(classifier: Classifier, image: Any) -> Answer:
     for i, digit in enumerate(reading.digits):
         pictures += explain.digit_pictures(digit.steps, i + 1 if many else None)
         saliency.append({"digit": DIGITS[tops[i]], "runner_up": DIGITS[runner_ups[i]],
+                         "article": a_or_an(DIGITS[tops[i]]), "runner_up_article": a_or_an(DIGITS[runner_ups[i]]),
                          "top": png_data_url(explain.heatmap(digit.steps.result, maps[i, 0])),
                          "versus": png_data_url(explain.heatmap(digit.steps.result, maps[i, 1]))})
     steps = [{"name": p.name, "caption": p.caption, "image": png_data_url(p.image)} for p in pictures]
@@ -130,8 +156,8 @@ def image_of_data_url(url: Any) -> bytes:
     """The bytes of a base64 image data URL; InvalidImageError for anything else or too large."""
     if not isinstance(url, str) or not url.startswith("data:image/") or ";base64," not in url:
         raise InvalidImageError("not an image")
-    if len(url) > MAX_EXPLAIN_BYTES * 4 // 3 + 100:  # base64 is 4/3 the size, plus the header
-        raise InvalidImageError("the image is too large to explain")
+    if len(url) > MAX_IMAGE_BYTES * 4 // 3 + 100:  # base64 is 4/3 the size, plus the header
+        raise InvalidImageError(f"the image is over {MAX_IMAGE_BYTES // 2**20} MB")
     try:
         return base64.b64decode(url.split(",", 1)[1], validate=True)
     except ValueError:

@@ -19,11 +19,18 @@ from gradio_client.utils import is_file_obj_with_meta
 SERVER_FUNCTION_ROUTE = "/gradio_api/component_server"
 # Files under gr.set_static_paths are served from here.
 FILE_ROUTE = "/gradio_api/file="
-# gr.Image's DOM: the picture it shows once a file is uploaded, and its file input.
-UPLOADED_IMAGE = "img"
-FILE_INPUT = "input[type=file]"
-# gr.Examples' DOM: one button per example.
-EXAMPLE_BUTTON = "button.gallery-item"
+# Uploads (multipart) go here; the MCP server (launch(mcp_server=True)) lives under this.
+UPLOAD_ROUTE = "/gradio_api/upload"
+MCP_ROUTE = "/gradio_api/mcp"
+# CSS for Gradio's own DOM: its footer's grey text (1.9:1 on white) and its selected tab's orange
+# (2.8:1) made readable, at least 4.5:1 in the light theme and the dark; and on a phone, the page's
+# 32 px side padding cut to 8, so that the pad gets the width.
+PAGE_CSS = """
+footer, footer a, footer button { color: #4b5563 !important; }
+.dark footer, .dark footer a, .dark footer button { color: #d1d5db !important; }
+[role="tab"][aria-selected="true"] { color: var(--body-text-color) !important; }
+@media (max-width: 640px) { .main.fillable { padding-left: 8px !important; padding-right: 8px !important; } }
+"""
 
 
 def file_url(path: Path) -> str:

@@ -23,12 +23,17 @@ def held_out_digits() -> list[data.PenDigit]:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
-    """The real app, started once for the API and browser tests."""
+def app_process(tmp_path_factory) -> tuple[int, int]:
+    """The real app, started once for the API and browser tests: its port and process id."""
     port = free_port()
     process = start_app(port, tmp_path_factory.mktemp("app") / "app.log")
-    yield f"http://127.0.0.1:{port}/"
+    yield port, process.pid
     stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_process) -> str:
+    return f"http://127.0.0.1:{app_process[0]}/"
 
 
 DATA_FIXTURES = {"held_out_digits", "by_writer"}  # fixtures that read ../shared/data

@@ -4,6 +4,7 @@ held-out writers' pen strokes as the pad sends them or as a mouse or a finger dr
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gradio_client import Client
 
+from digitdraw.gradio_compat import UPLOAD_ROUTE
 from training import data, synth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
+# axe-core from npm (make test installs it here): the accessibility checks run inside the page.
+AXE_JS = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -55,6 +59,8 @@ def start_server(command: list[str], port: int, log_path: Path, timeout: float =
 
 
 def start_app(port: int, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`python app.py` on `port`; its Learn tab reads MNIST from the shared data (DIGITDRAW_DATA)."""
+    env = {"DIGITDRAW_DATA": os.environ.get("DIGITDRAW_DATA", str(data.DEFAULT_MNIST_DIR)), **(env or {})}
     return start_server([sys.executable, "app.py", "--port", str(port), *extra], port, log_path, env=env)
 
 
@@ -90,6 +96,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def post_oversized(port: int, path: str, size: int, chunked: bool = False, chunk: int = 1024 * 1024) -> tuple[str, int]:
+    """POST a body of `size` bytes, sent a chunk at a time until the server answers: its status line
+    and how many bytes of the body went before the answer. `chunked` sends no Content-Length. To the
+    upload route it is a form with one file, as a browser sends it; elsewhere JSON."""
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}"
+    kind = "multipart/form-data; boundary=b" if path == UPLOAD_ROUTE else "application/json"
+    first = (b'--b\r\nContent-Disposition: form-data; name="files"; filename="photo.png"\r\n'
+             b"Content-Type: image/png\r\n\r\n" if path == UPLOAD_ROUTE else b"")
+    block = b" " * chunk
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n{framing}\r\n\r\n".encode())
+        try:
+            while sent < size and not select.select([s], [], [], 0)[0]:
+                body = first + block[len(first):] if sent == 0 else block
+                s.sendall(f"{chunk:x}\r\n".encode() + body + b"\r\n" if chunked else body)
+                sent += chunk
+        except OSError:
+            pass  # the server closed the connection after answering
+        line = s.recv(200).split(b"\r\n")[0].decode()
+    return line, sent
+
+
 def fit_strokes(digit: data.PenDigit, box: tuple[float, float, float, float],
                 share: float = 0.55) -> list[list[tuple[float, float]]]:
     """The digit's pen strokes scaled to `share` of the box's short side, centred in the box (x, y, w, h)."""
@@ -117,6 +146,17 @@ def screen_points(page: Page, digit: data.PenDigit, share: float = 0.55) -> list
 
 
 REST_S = 0.12  # longer than chromium's 100 ms velocity window, so the finger lifts at rest
+
+
+def accessibility_violations(page: Page, impacts: tuple[str, ...] = ("critical", "serious")) -> list[str]:
+    """axe-core's violations of these impacts on the page as it is now: "rule: element" lines."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    found = page.evaluate("""(impacts) => axe.run(document, {resultTypes: ['violations']}).then((r) =>
+        r.violations.filter((v) => impacts.includes(v.impact))
+         .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}: ${(n.any[0] || n.all[0] || {}).message || ''}`)))""",
+                          list(impacts))
+    return found
 
 
 def draw_with_mouse(page: Page, strokes: list[list[tuple[float, float]]]) -> None:

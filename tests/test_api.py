@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import base64
 import io
 import sys
 import time
 import urllib.request
 
+import httpx
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
 from PIL import Image
 
-from tests.harness import drawing_of, free_port, local_client, start_app, start_server, stop
+from tests.harness import ROOT, drawing_of, free_port, local_client, start_app, start_server, stop
 from tests.images import canvas_of, save_png
 from training import synth
 from training.eval_sets import EVAL_PHOTOS
 
 pytestmark = pytest.mark.slow
+MNIST_SEVEN = ROOT / "examples" / "mnist-test-00000-digit-7.png"
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +148,25 @@ def test_port_and_host_from_the_environment(tmp_path):
         assert f"http://127.0.0.1:{port}" in wait_for_text(tmp_path / "env.log", str(port))
     finally:
         stop(process)
+
+
+def test_the_mcp_server_offers_the_two_reading_tools_and_reads_an_image(app_url):
+    schema = httpx.get(app_url + "gradio_api/mcp/schema", timeout=30).json()
+    tools = {tool["name"]: tool for tool in schema}
+    assert set(tools) == {"read_number", "read_digit"}  # the page's own endpoints are no tools
+    for tool in tools.values():
+        assert tool["inputSchema"]["required"] == ["image"] and "Nothing is stored" in tool["description"]
+    assert '"probabilities"' in tools["read_digit"]["description"]
+
+    async def call() -> dict:
+        async with streamablehttp_client(app_url + "gradio_api/mcp/") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                assert {t.name for t in (await session.list_tools()).tools} == set(tools)
+                image = "data:image/png;base64," + base64.b64encode(MNIST_SEVEN.read_bytes()).decode()
+                result = await session.call_tool("read_digit", {"image": image})
+                return ast.literal_eval(result.content[0].text)
+
+    answer = asyncio.run(call())
+    assert answer["digit"] == "7" and answer["status"].startswith("It's a 7")
+    assert sum(answer["probabilities"].values()) == pytest.approx(1, abs=1e-5)

@@ -12,6 +12,7 @@ from digitdraw.errors import InvalidImageError
 from digitdraw.explain import digit_pictures, heatmap
 from digitdraw.mnist_form import CANVAS_SIZE
 from digitdraw.reading import read_number_steps
+from tests.harness import ROOT
 from tests.images import canvas_of, draw_seven, note_on_a_desk
 
 
@@ -23,19 +24,13 @@ def captions(image) -> dict[str, str]:
     return {step["name"]: step["caption"] for step in explained(image)["steps"]}
 
 
-def as_28(picture: np.ndarray) -> np.ndarray:
-    """A picture scaled up pixel by pixel, sampled back at the 28x28's pixel centres."""
-    centres = ((np.arange(CANVAS_SIZE) + 0.5) * picture.shape[0] / CANVAS_SIZE).astype(int)
-    return picture[np.ix_(centres, centres)][..., 0]
-
-
 def test_the_last_step_is_what_preprocess_gives(held_out_digits, seven):
     for image in (seven, canvas_of(held_out_digits[50]), ImageOps.invert(seven)):
         digit = read_number_steps(image).digits[0].steps
         np.testing.assert_array_equal(digit.result, preprocess(image))
         last = digit_pictures(digit)[-1]
-        assert last.name == "center"
-        np.testing.assert_array_equal(as_28(last.image), (np.clip(digit.result, 0, 1) * 255).astype(np.uint8))
+        assert last.name == "center" and last.image.shape == (CANVAS_SIZE, CANVAS_SIZE, 3)  # its own pixels
+        np.testing.assert_array_equal(last.image[..., 0], (np.clip(digit.result, 0, 1) * 255).astype(np.uint8))
 
 
 def test_the_steps_come_in_order_with_a_caption_each(seven):
@@ -146,7 +141,7 @@ def test_heatmap_marks_up_in_red_and_down_in_blue():
     digit = np.zeros((28, 28), np.float32)
     attribution = np.zeros((28, 28), np.float32)
     attribution[5, 5], attribution[20, 20] = 1.0, -1.0
-    picture = heatmap(digit, attribution, side=28)
+    picture = heatmap(digit, attribution)
     assert picture[5, 5, 0] > 200 and picture[5, 5, 2] < 60
     assert picture[20, 20, 2] > 200 and picture[20, 20, 0] < 80
 
@@ -157,3 +152,14 @@ def test_bad_requests_get_a_message():
         with pytest.raises(InvalidImageError):
             answers.image_of_data_url(bad)
     assert explained(Image.new("L", (300, 300), 255))["status"].startswith("No digit found")
+
+
+def test_the_largest_image_data_url_fits_a_request_and_the_page_sends_no_larger():
+    from digitdraw.limits import MAX_BODY
+
+    largest = "data:image/png;base64," + "A" * (answers.MAX_IMAGE_BYTES * 4 // 3 // 4 * 4)
+    assert answers.image_of_data_url(largest) and len(largest) + 1000 < MAX_BODY  # with the JSON around it
+    with pytest.raises(InvalidImageError, match="over 2 MB"):
+        answers.image_of_data_url(largest + "A" * 200)
+    upload_js = (ROOT / "digitdraw" / "static" / "upload.js").read_text()
+    assert f"const MAX_SEND = {answers.MAX_IMAGE_BYTES // 2**20} * 1024 * 1024;" in upload_js

@@ -91,10 +91,20 @@ def test_unsure_answers_are_shown_as_unsure():
     read = answers.digit_answer(np.zeros((28, 28), np.float32), probabilities)
     assert read["unsure"]
     status = answers.status_line([read])
-    assert status.startswith("Not sure") and "a 4 (45%)" in status and "a 9 (40%)" in status
+    assert status == "Not sure: maybe a 4 (45%), or a 9 (40%)."
     sure = answers.digit_answer(np.zeros((28, 28), np.float32), np.eye(10)[2])
     assert answers.status_line([sure, sure, sure]) == "Reads 222."
     assert answers.status_line([sure, read, sure]) == "Reads 242, not sure of the 2nd digit (4 or 9)."
+    # However many digits are unsure, one short sentence.
+    assert answers.status_line([read] * 7 + [sure]) == "Reads 44444442, not sure of 7 of its 8 digits."
+
+
+def test_an_eight_is_an_eight():
+    eight = answers.digit_answer(np.zeros((28, 28), np.float32), np.eye(10)[8])
+    assert answers.status_line([eight]) == "It's an 8 (100% sure)."
+    probabilities = np.full(10, 0.01)
+    probabilities[3], probabilities[8] = 0.5, 0.42
+    assert answers.status_line([answers.digit_answer(np.zeros((28, 28)), probabilities)]).endswith("or an 8 (42%).")
 
 
 def test_a_drawn_number_is_read_digit_by_digit(held_out_digits):

@@ -39,7 +39,8 @@ function redraw() {
   context.strokeStyle = "#111";
   strokes.forEach(paint);
   pad.classList.toggle("empty", strokes.length === 0);
-  undoButton.disabled = strokes.length === 0;
+  // aria-disabled, not disabled: a focused button that disables itself would drop the focus to <body>.
+  undoButton.setAttribute("aria-disabled", String(strokes.length === 0));
 }
 
 // The backing store follows the CSS size times devicePixelRatio, so strokes stay crisp; on a
@@ -63,9 +64,10 @@ new ResizeObserver(fit).observe(canvas);
 let asking = 0;  // readings in flight
 let waiting = null;  // the newest drawing made while one was
 
-function current() {
+function current(live = false) {
   return {
     id: shared.drawing,
+    live,  // sent while a stroke is drawn: read without cutting digits that touch
     width: Math.round(size.width),
     height: Math.round(size.height),
     brush: round1(brush()),
@@ -99,8 +101,9 @@ function send(now = false) {
     window.dispatchEvent(new CustomEvent("digitdraw:cleared"));
     return;
   }
-  if (asking && !now) waiting = current();
-  else ask(current());
+  const live = active !== null;
+  if (asking && !now) waiting = current(live);
+  else ask(current(live));
 }
 
 function undo() {
@@ -149,7 +152,7 @@ function endStroke(event) {
 canvas.addEventListener("pointerup", endStroke);
 canvas.addEventListener("pointercancel", endStroke);
 
-undoButton.addEventListener("click", undo);
+undoButton.addEventListener("click", () => undoButton.getAttribute("aria-disabled") !== "true" && undo());
 clearButton.addEventListener("click", clear);
 document.addEventListener("keydown", (event) => {
   if (!canvas.offsetParent || event.target.closest?.("input, textarea, select, [contenteditable]")) return;
