@@ -24,6 +24,7 @@ COPY --chown=app:app app.py pyproject.toml README.md LICENSE ./
 COPY --chown=app:app digitdraw ./digitdraw
 COPY --chown=app:app weights ./weights
 COPY --chown=app:app examples ./examples
+COPY --chown=app:app learn ./learn
 
 USER 1000
 EXPOSE 7860

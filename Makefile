@@ -1,5 +1,5 @@
 # make run        - create .venv, install digitdraw (editable), serve http://127.0.0.1:7860
-# make test       - also install the test tools, Debian's chromium and nginx, then run every test
+# make test       - also install the test tools, Debian's chromium and nginx, axe-core, then run every test
 # make test-fast  - the edit loop: everything but the browser, server and long property tests
 # make lint       - ruff
 # make train / make evaluate / make bench - reproduce the weights, MODEL_CARD.md and PERFORMANCE.md
@@ -10,13 +10,15 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+NPM := /usr/bin/npm
 
 .PHONY: run test test-fast lint train evaluate bench
 
 run: $(VENV)/.runtime
 	$(PY) app.py $(ARGS)
 
-test: $(VENV)/.dev $(CHROMIUM) $(NGINX)
+test: $(VENV)/.dev $(CHROMIUM) $(NGINX) $(AXE)
 	$(PY) -m pytest -rs
 
 test-fast: $(VENV)/.dev
@@ -40,6 +42,8 @@ bench: $(VENV)/.dev $(CHROMIUM) $(NGINX)
 	$(PY) -m benchmarks.cold_start
 	$(PY) -m benchmarks.soak
 	$(PY) -m benchmarks.hostile
+	$(PY) -m benchmarks.classroom
+	$(PY) -m benchmarks.learn
 	$(PY) -m benchmarks.report
 
 $(VENV)/.runtime: pyproject.toml
@@ -55,6 +59,13 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q chromium
+
+$(AXE): $(NPM)  # the browser tests' accessibility checks (axe-core, from npm)
+	npm install --prefix $(VENV)/axe --no-save --no-audit --no-fund axe-core@4.14.1
+
+$(NPM):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q npm
 
 $(NGINX):  # deploy/nginx.conf is checked with `nginx -t`
 	$(SUDO) apt-get update -q

@@ -1,9 +1,11 @@
 """Hostile input, sent through the real API of a running app: every case gets a clear status or a
 result, never a traceback or a hang, and the server still answers a normal request afterwards.
+Then 500 MB bodies to every kind of route, with a length and chunked: how soon each is refused, how
+much of it was sent by then, and the server's memory before and after; then a normal drawing.
 
-    python -m benchmarks.hostile [--url http://127.0.0.1:7860/]
+    python -m benchmarks.hostile [--port 7860 --pid PID]
 
-Without --url it starts its own app.
+Without --port it starts its own app.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import io
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,9 +24,12 @@ from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
 from benchmarks.common import default_report, write_json
-from tests.harness import free_port, local_client, start_app, stop
+from digitdraw.gradio_compat import MCP_ROUTE, SERVER_FUNCTION_ROUTE, UPLOAD_ROUTE
+from tests.harness import free_port, local_client, post_oversized, rss_mb, start_app, stop
 
 CALL_TIMEOUT_S = 60
+HUGE = 500 * 1024 * 1024  # the issue's body: far over every cap (digitdraw/limits.py)
+BODY_ROUTES = (SERVER_FUNCTION_ROUTE, "/gradio_api/queue/join", UPLOAD_ROUTE, MCP_ROUTE + "/")
 CLEAR_STARTS = ("Can't read that file", "No digit found", "The pad is empty", "Draw a digit",
                 "Upload a photo", "It's a", "Not sure", "Reads")
 
@@ -168,28 +174,54 @@ def run_suite(url: str, folder: Path) -> list[tuple[str, str | None, str]]:
     return results
 
 
+def huge_bodies(url: str, port: int, pid: int) -> list[dict]:
+    """A 500 MB body to each route, with a length and chunked; then a drawing of a 7, read."""
+    rows = []
+    for path in BODY_ROUTES:
+        for chunked in (False, True):
+            before = rss_mb(pid)
+            start = time.perf_counter()
+            line, sent = post_oversized(port, path, HUGE, chunked)
+            seconds = time.perf_counter() - start
+            time.sleep(0.5)  # let the server free what it read
+            after = rss_mb(pid)
+            ok = " 413 " in line and seconds < 1 and after - before < 20
+            rows.append({"route": path, "chunked": chunked, "status": line, "seconds": seconds, "sent_mb": sent / 2**20,
+                         "rss_before_mb": before, "rss_after_mb": after, "problem": None if ok else "not refused in time"})
+    answer = local_client(url).predict(drawing(SEVEN), api_name="/predict_sketch")
+    rows.append({"route": "a drawing afterwards", "status": answer.get("status"),
+                 "problem": None if answer.get("number") == "7" else f"got {answer!r}"})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="a running app; by default one is started")
+    parser.add_argument("--port", type=int, help="the port of a running app on this machine; by default one is started")
+    parser.add_argument("--pid", type=int, help="that app's process id (its memory is measured)")
     parser.add_argument("--json", type=Path, default=default_report("hostile"), help="where to write the report")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="digitdraw-hostile-"))
-    app = None
-    url = args.url
-    if url is None:
+    port, app = args.port, None
+    if port is None:
         port = free_port()
         app = start_app(port, folder / "app.log")
-        url = f"http://127.0.0.1:{port}/"
+    url = f"http://127.0.0.1:{port}/"
     try:
         results = run_suite(url, folder)
+        bodies = huge_bodies(url, port, args.pid or app.pid)
     finally:
         if app is not None:
             stop(app)
     for name, problem, status in results:
         print(f"{'FAIL' if problem else 'ok  '} {name:36s} {problem or status}")
-    failed = sum(1 for _, problem, _ in results if problem)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    write_json(args.json, [{"case": name, "problem": problem, "status": status} for name, problem, status in results])
+    for row in bodies:
+        how = f"{row['seconds'] * 1000:.0f} ms, {row['sent_mb']:.0f} MB sent, memory {row['rss_before_mb']:.0f} -> " \
+              f"{row['rss_after_mb']:.0f} MB" if "seconds" in row else row["status"]
+        print(f"{'FAIL' if row['problem'] else 'ok  '} 500 MB to {row['route']}{' chunked' * row.get('chunked', False)}: {how}")
+    failed = sum(1 for _, problem, _ in results if problem) + sum(1 for row in bodies if row["problem"])
+    print(f"{len(results) + len(bodies) - failed} passed, {failed} failed")
+    write_json(args.json, {"inputs": [{"case": name, "problem": problem, "status": status} for name, problem, status in results],
+                           "bodies": bodies})
     sys.exit(1 if failed else 0)
 
 

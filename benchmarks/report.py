@@ -98,15 +98,59 @@ def soak_rows(r: Report) -> list[Row]:
              r["errors"] == 0 and r["rss_growth_mb"] < 50)]
 
 
-def hostile_rows(r: list[Report]) -> list[Row]:
-    failed = [case["case"] for case in r if case["problem"]]
-    return [(f"hostile input, {len(r) - 1} kinds through the API", "all get a clear status or a result; a normal request "
-             "is read right after" if not failed else "failed: " + ", ".join(failed), "all", not failed)]
+def hostile_rows(r: Report) -> list[Row]:
+    inputs, bodies = r["inputs"], r["bodies"]
+    failed = [case["case"] for case in inputs if case["problem"]]
+    refusals = [row for row in bodies if "seconds" in row]
+    growth = max(row["rss_after_mb"] - row["rss_before_mb"] for row in refusals)
+    return [(f"hostile input, {len(inputs) - 1} kinds through the API", "all get a clear status or a result; a normal request "
+             "is read right after" if not failed else "failed: " + ", ".join(failed), "all", not failed),
+            (f"a 500 MB body to each of {len(refusals) // 2} kinds of route, with a length and chunked",
+             f"refused (413) within {max(row['seconds'] for row in refusals) * 1000:.0f} ms, after at most "
+             f"{max(row['sent_mb'] for row in refusals):.0f} MB; memory up at most {growth:.1f} MB; a drawing read right after: "
+             f"{bodies[-1]['problem'] is None}", "< 1 s, < 20 MB, read right", not any(row["problem"] for row in bodies))]
+
+
+def classroom_rows(r: list[Report]) -> list[Row]:
+    targets = {30: 80, 60: 150}  # p95 pen-up to answer, ms
+    rows = []
+    for row in r:
+        target = targets.get(row["pupils"])
+        cpu_ok = row["pupils"] != 60 or row["server_cpu_ms_per_reading"] <= 12
+        met = None if target is None else (row["p95_ms"] <= target and cpu_ok and not row["errors"] and not row["stale"])
+        rows.append((f"classroom, {row['pupils']} pupils drawing at once on one server",
+                     f"pen-up to answer p50 {_ms(row['p50_ms'])}, p95 {_ms(row['p95_ms'])}, p99 {_ms(row['p99_ms'])}; "
+                     f"{row['readings_per_s']:.0f} readings/s, {row['server_cpu_ms_per_reading']:.1f} ms of server CPU a "
+                     f"reading; {row['errors']} errors, {row['stale']} answers not for the newest drawing, "
+                     f"{row['read_right']:.1%} read right",
+                     "" if target is None else f"p95 <= {target} ms, 0 errors, 0 stale"
+                     + (", <= 12 ms CPU a reading" if row["pupils"] == 60 else ""), met))
+    return rows
+
+
+def learn_rows(r: Report) -> list[Row]:
+    alone, busy = r["alone"], r["with_pupils"]
+    pupils = busy["pupils"]
+    return [
+        ("Learn: 1 epoch of the small CNN on 60,000 MNIST images, in the app",
+         f"{alone['seconds']:.0f} s to the end, MNIST test {alone['mnist_test_accuracy']:.2%} (held-out drawings "
+         f"{alone['drawings_accuracy']:.1%}); {alone['updates']} curve updates, at most {alone['longest_gap_s']:.1f} s apart",
+         "<= 4 min, >= 97%, updates <= 10 s apart",
+         alone["seconds"] <= 240 and alone["mnist_test_accuracy"] >= 0.97 and alone["longest_gap_s"] <= 10),
+        (f"Learn: {pupils['pupils']} pupils drawing while a model trains",
+         f"pen-up to answer p50 {_ms(pupils['p50_ms'])}, p95 {_ms(pupils['p95_ms'])}, {pupils['errors']} errors; the "
+         f"training took {busy['seconds']:.0f} s; a second training waited for the first: {busy['second_waited']}",
+         "p95 < 150 ms, one training at a time", pupils["p95_ms"] < 150 and not pupils["errors"] and busy["second_waited"]),
+        ("Learn: inside the model for a drawing / one MNIST test digit, through the page's route",
+         f"p50 {_ms(r['inside']['p50_ms'])}, p95 {_ms(r['inside']['p95_ms'])} / p50 {_ms(r['browse']['p50_ms'])}, "
+         f"p95 {_ms(r['browse']['p95_ms'])}", "< 50 ms / < 100 ms", r["inside"]["p95_ms"] < 50 and r["browse"]["p95_ms"] < 100),
+    ]
 
 
 SECTIONS: dict[str, Callable[[Any], list[Row]]] = {
     "engine": engine_rows, "browser": browser_rows, "cold_start": cold_start_rows, "serving": serving_rows,
-    "replicas": replicas_rows, "soak": soak_rows, "hostile": hostile_rows,
+    "replicas": replicas_rows, "soak": soak_rows, "hostile": hostile_rows, "classroom": classroom_rows,
+    "learn": learn_rows,
 }
 
 

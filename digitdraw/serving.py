@@ -52,7 +52,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def launch(demo: gr.Blocks, host: str, port: int, share: bool) -> None:
-    """Serve `demo` until interrupted."""
+    """Serve `demo` until interrupted: with every route's limits (limits.py), the MCP server at
+    /gradio_api/mcp/, and no run history kept in the browser (a school's shared computers)."""
+    from starlette.middleware import Middleware
+
+    from .limits import RequestLimits
+
     demo.queue(default_concurrency_limit=CONCURRENCY).launch(
-        server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE,
+        server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, mcp_server=True,
+        run_history=False, app_kwargs={"middleware": [Middleware(RequestLimits)]},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import types
@@ -61,7 +62,7 @@ def test_requirements_resolve_to_wheels_for_a_space(tmp_path):
                              "-r", str(ROOT / "requirements.txt")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     would = next(line for line in result.stdout.splitlines() if line.startswith("Would install"))
-    pins = [line.split(";")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+    pins = [re.sub(r"\[.*\]", "", line.split(";")[0].strip()) for line in (ROOT / "requirements.txt").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
     assert all(pin.replace("==", "-") in would for pin in pins), (pins, would)
 
@@ -86,6 +87,18 @@ def test_the_nginx_config_is_valid_and_keeps_clients_sticky_and_streams_events(t
                     f"include {ROOT / 'deploy' / 'nginx.conf'}; }}\n")
     result = subprocess.run(["/usr/sbin/nginx", "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_nginx_caps_each_route_s_body_as_the_app_does():
+    from digitdraw import limits
+    from digitdraw.gradio_compat import MCP_ROUTE, UPLOAD_ROUTE
+
+    text = (ROOT / "deploy" / "nginx.conf").read_text()
+    caps = {match[0]: int(match[1]) * limits.MB for match in
+            re.findall(r"location (\S+) \{\n        client_max_body_size (\d+)m;", text)}
+    assert caps == {UPLOAD_ROUTE: limits.MAX_UPLOAD, MCP_ROUTE: limits.MAX_MCP}
+    server_wide = re.search(r"\n    client_max_body_size (\d+)m;", text)
+    assert int(server_wide[1]) * limits.MB == limits.MAX_BODY
 
 
 def test_the_kubernetes_service_is_sticky_and_pods_are_probed_and_sized():

@@ -22,7 +22,8 @@ def test_the_performance_page_is_what_the_committed_reports_give():
 
 
 def test_the_performance_page_has_every_benchmark():
-    assert set(read_reports()) == {"engine", "browser", "cold_start", "serving", "replicas", "soak", "hostile"}
+    assert set(read_reports()) == {"engine", "browser", "cold_start", "serving", "replicas", "soak", "hostile", "classroom",
+                                    "learn"}
 
 
 def test_the_readme_is_short():
