@@ -151,12 +151,14 @@ def test_the_wheel_carries_its_weights_and_runs_outside_the_checkout(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "digitdraw/weights/digitdraw.safetensors" in names
     assert any(n.startswith("digitdraw/examples/") for n in names)
+    assert "digitdraw/learn/drawings.npz" in names  # the Learn tab's held-out drawings
     assert not any(n.startswith(("training/", "benchmarks/", "tests/")) for n in names)
     target = tmp_path / "site"
     assert run("-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)).returncode == 0
     # From a folder far from the checkout, with the installed package first on the path.
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
-    code = ("import digitdraw, sys; from digitdraw.cli import main; print(digitdraw.__file__, file=sys.stderr); "
+    code = ("import digitdraw, sys; from digitdraw.cli import main; from digitdraw.paths import shipped; "
+            "assert (shipped('learn') / 'drawings.npz').is_file(); print(digitdraw.__file__, file=sys.stderr); "
             "sys.exit(main(['predict', *sys.argv[1:]]))")
     result = run("-c", code, *map(str, MNIST_EXAMPLES), cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
