@@ -28,6 +28,9 @@ from .reading import probabilities_dict
 
 ZERO_GPU_SECONDS = learn.MAX_SECONDS + 30  # a training's cap, and the evaluation after it
 SESSIONS = learn.SessionModels()
+# The tab's endpoints are callable but not listed: listed endpoints become MCP tools, and an
+# assistant should not hold the one training slot or page through MNIST.
+TEACHING = "undocumented"
 RUNNING: dict[str, learn.Training] = {}  # session -> its training under way (one at a time: the queue)
 INTRO = """Train a CNN yourself on MNIST and see what it learns: then draw on the **Draw** tab, and the
 bars show your model beside the shipped one. Three epochs on raw MNIST read MNIST well and real
@@ -251,12 +254,12 @@ def learn_tab(classifier: Classifier, pad: DrawingPad) -> None:
     record = gr.JSON(label="The training's record (what the /train API returns)", elem_id="train-record",
                      max_height=160)
     train_button.click(run_training, [epochs, architecture, augmentation, images], record, api_name="train",
-                       concurrency_limit=1, concurrency_id="train", show_progress="full")
+                       concurrency_limit=1, concurrency_id="train", show_progress="full", api_visibility=TEACHING)
     record.change(curves, record, [loss_plot, accuracy_plot, status], show_progress="hidden", queue=False,
                   api_visibility="private")
     stop_button.click(stop, None, None, queue=False, api_visibility="private")
     InsidePanel(inside, elem_id="inside")
     MnistPanel(browse, elem_id="mnist")
     answer, index = gr.JSON(visible=False), gr.Number(visible=False, precision=0)
-    pad.change(layers_api, pad, answer, api_name="layers", show_progress="hidden")
-    index.change(mnist_api, index, answer, api_name="mnist", show_progress="hidden")
+    pad.change(layers_api, pad, answer, api_name="layers", show_progress="hidden", api_visibility=TEACHING)
+    index.change(mnist_api, index, answer, api_name="mnist", show_progress="hidden", api_visibility=TEACHING)

@@ -63,7 +63,7 @@ def test_captions_count_dropped_specks_and_ruled_lines(seven):
 
 def test_captions_say_how_far_the_mass_was_moved():
     image = Image.new("L", (400, 400), 255)
-    ImageDraw.Draw(image).line([(200, 80), (200, 320), (300, 320)], fill=0, width=16)  # an L: its mass low and left
+    ImageDraw.Draw(image).line([(120, 80), (300, 80), (170, 320)], fill=0, width=16)  # a 7: its mass high and right
     caption = captions(image)["center"]
     assert caption.startswith("moved ") and " px " in caption and "to centre the mass in 28x28" in caption
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitdraw import NoDigitError, load_classifier, predict, read_number
-from digitdraw.answers import UNSURE_BELOW, recognize_batch
+from digitdraw import load_classifier, predict, read_number
+from digitdraw.answers import digit_answer, recognize_batch
 from digitdraw.errors import NotADigitError
 from digitdraw.reading import NOT_A_NUMBER, read_number_steps
 from tests.images import canvas_of
@@ -35,14 +35,11 @@ def test_what_people_draw_to_see_what_happens_is_not_a_digit(kind):
     assert sum(refused(drawn(d)) for d in drawings) >= 7, kind
 
 
-def test_a_scribble_is_never_a_sure_digit():
-    for seed in range(30):
-        scribble = drawn(negatives.as_pen(negatives.shape("scribble", np.random.default_rng([7, seed]))))
-        try:
-            probabilities = predict(scribble)
-        except NoDigitError:
-            continue
-        assert max(probabilities.values()) < UNSURE_BELOW, seed
+def test_a_scribble_is_never_shown_as_a_sure_digit():
+    scribbles = [drawn(negatives.as_pen(negatives.shape("scribble", np.random.default_rng([7, seed]))))
+                 for seed in range(30)]
+    for seed, answer in enumerate(recognize_batch(load_classifier(), scribbles, "Draw", False, one_digit=True)):
+        assert not answer["digits"] or answer["digits"][0]["unsure"], seed
 
 
 def test_a_line_across_the_pad_is_no_number():
@@ -82,3 +79,9 @@ def test_the_omniglot_drawers_held_out_are_mostly_not_digits():
 
 def test_drawn_digits_by_held_out_writers_are_not_refused(held_out_digits):
     assert sum(refused(canvas_of(d, brush=6 + i % 4 * 8)) for i, d in enumerate(held_out_digits)) <= 1
+
+
+def test_a_digit_the_model_half_thinks_is_no_digit_is_shown_as_unsure():
+    sure = np.eye(10)[8] * 0.97 + 0.003
+    assert not digit_answer(np.zeros((28, 28)), sure, preview=False)["unsure"]
+    assert digit_answer(np.zeros((28, 28)), sure, preview=False, not_a_digit=0.26)["unsure"]
