@@ -71,3 +71,14 @@ class UploadImage(gr.Image):
             return super().preprocess(payload)
         except Exception:  # noqa: BLE001 - any decoder failure; the engine reports it clearly
             return payload.path if payload is not None else None
+
+
+async def server_function_session(request: Any) -> str | None:
+    """The session of a call to a gr.HTML server function. Gradio 6.31 hands such a function the
+    raw starlette request, not a gr.Request with its `session_hash`; the hash is in the request's
+    JSON body, which Gradio has read, and starlette cached, by then."""
+    try:
+        body = await request.json()
+    except Exception:  # a multipart call, or a caller without a request
+        return None
+    return body.get("session_hash") if isinstance(body, dict) else None

@@ -8,6 +8,7 @@ mnist_test_accuracy, drawings_accuracy, epochs, seconds and history), /layers an
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from typing import Any, Iterator
@@ -20,6 +21,7 @@ from . import learn, mnist
 from .answers import Answer, digit_answer, image_of_data_url, png_data_url
 from .components import DrawingPad, InsidePanel, MnistPanel
 from .errors import InvalidImageError, NoDigitError
+from .gradio_compat import server_function_session
 from .inference import Classifier
 from .inside import Layer, look_inside
 from .paths import shipped
@@ -190,14 +192,18 @@ def learn_tab(classifier: Classifier, pad: DrawingPad) -> None:
 
         run_training = spaces.GPU(duration=ZERO_GPU_SECONDS)(run_training)
 
-    def browse(request: Any, http: gr.Request) -> Answer:
-        """The MNIST panel's server function (see pick) -> one test digit and its readings."""
+    def browse_in_session(request: Any, session: str | None) -> Answer:
         try:
             _, labels = mnist.load("t10k")
         except mnist.MnistUnavailable as e:
             return {"status": str(e)}
         index = pick(classifier, request if isinstance(request, dict) else {}, labels)
-        return {**mnist_sample(classifier, index, http.session_hash if http else None), "status": ""}
+        return {**mnist_sample(classifier, index, session), "status": ""}
+
+    async def browse(request: Any, http: gr.Request) -> Answer:
+        """The MNIST panel's server function (see pick) -> one test digit and its readings."""
+        session = await server_function_session(http)
+        return await asyncio.to_thread(browse_in_session, request, session)
 
     def inside(request: Any) -> Answer:
         """The inside panel's server function: {"drawing": strokes} or {"image": data URL}."""

@@ -20,7 +20,7 @@ from . import model_tab
 from .answers import Answer, drawing_id, explanation, image_of_data_url, message, recognize_batch
 from .components import DrawingPad, ExamplesPanel, ExplainPanel, ResultsPanel, UploadPanel
 from .errors import InvalidImageError
-from .gradio_compat import PAGE_CSS, UploadImage
+from .gradio_compat import PAGE_CSS, UploadImage, server_function_session
 from .inference import Classifier
 from .learn_tab import learn_tab, yours
 from .paths import shipped
@@ -80,7 +80,7 @@ def build_ui(classifier: Classifier) -> gr.Blocks:
         drawing first; a coroutine, so that a waiting request holds no thread. Files are not read here."""
         if not isinstance(drawing, dict):
             return message("Can't read that drawing.", None)
-        session = request.session_hash if request else None
+        session = await server_function_session(request)
         return await asyncio.wrap_future(pool.submit(session or "", (drawing, session), live=drawing.get("live") is True))
 
     def read_upload(request: Any) -> Answer:

@@ -349,6 +349,7 @@ def test_the_upload_tab_reads_a_photo_and_explains_it(page):
 
 def test_a_phone_upload_puts_the_answer_in_view(touch_screen):
     screen = touch_screen
+    screen.get_by_role("tab", name="Upload").click()
     assert screen.locator("#upload button[data-action=camera]").is_visible()  # phones offer the camera
     assert screen.get_attribute("#upload input.camera", "capture") == "environment"
     assert upload(screen) == "9"
