@@ -96,8 +96,9 @@ def _load_process(url: str, component: int, first: int, count: int, start_at: fl
 
     async def main() -> None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
-        until = time.time() + seconds
+        until, cpu = time.time() + seconds, time.process_time()
         await asyncio.gather(*(pupil(first + k, url, component, digits, until, out) for k in range(count)))
+        out.append(("load cpu", time.process_time() - cpu))
 
     asyncio.run(main())
     queue.put(out)
@@ -132,7 +133,9 @@ def run_class(url: str, component: int, pupils: int, seconds: float, server_pid:
             "stale": int(sum(v for kind, v in records if kind == "stale")),
             "read_right": sum(v for kind, v in records if kind == "right") / answers,
             "server_cpu_ms_per_reading": cpu * 1000 / max(readings, 1),
-            "rss_before_mb": rss_before, "rss_after_mb": rss_mb(server_pid)}
+            "rss_before_mb": rss_before, "rss_after_mb": rss_mb(server_pid),
+            # The pupils run on the same 2 cores as the server: the share of them they take.
+            "load_generator_cores": sum(v for kind, v in records if kind == "load cpu") / elapsed}
 
 
 def main() -> None:
@@ -155,7 +158,8 @@ def main() -> None:
             rows.append(row)
             print(f"{pupils:3d} pupils: {row['readings_per_s']:6.1f} readings/s, pen-up to answer p50 {row['p50_ms']:5.0f} "
                   f"p95 {row['p95_ms']:5.0f} p99 {row['p99_ms']:5.0f} ms, {row['errors']} errors, {row['stale']} stale, "
-                  f"{row['read_right']:.0%} read right, server CPU {row['server_cpu_ms_per_reading']:.1f} ms a reading",
+                  f"{row['read_right']:.0%} read right, server CPU {row['server_cpu_ms_per_reading']:.1f} ms a reading, "
+                  f"pupils' own CPU {row['load_generator_cores']:.2f} cores",
                   flush=True)
     finally:
         if app is not None:

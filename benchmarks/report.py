@@ -122,7 +122,8 @@ def classroom_rows(r: list[Report]) -> list[Row]:
                      f"pen-up to answer p50 {_ms(row['p50_ms'])}, p95 {_ms(row['p95_ms'])}, p99 {_ms(row['p99_ms'])}; "
                      f"{row['readings_per_s']:.0f} readings/s, {row['server_cpu_ms_per_reading']:.1f} ms of server CPU a "
                      f"reading; {row['errors']} errors, {row['stale']} answers not for the newest drawing, "
-                     f"{row['read_right']:.1%} read right",
+                     f"{row['read_right']:.1%} read right; the simulated pupils took "
+                     f"{row.get('load_generator_cores', float('nan')):.2f} of the 2 cores",
                      "" if target is None else f"p95 <= {target} ms, 0 errors, 0 stale"
                      + (", <= 12 ms CPU a reading" if row["pupils"] == 60 else ""), met))
     return rows
