@@ -72,6 +72,8 @@ def status_line(digits: list[Answer]) -> str:
     """One short sentence on what was read: a digit and how sure, or a number and its unsure digits."""
     if len(digits) == 1:
         (best, p_best), (second, p_second) = runner_up(digits[0])
+        if digits[0]["unsure"] and p_best >= UNSURE_BELOW:  # unsure only that it is a digit at all
+            return f"Maybe not a digit; if it is, {a_or_an(best)} {best} ({p_best:.0%})."
         if digits[0]["unsure"]:
             return f"Not sure: maybe {a_or_an(best)} {best} ({p_best:.0%}), or {a_or_an(second)} {second} ({p_second:.0%})."
         return f"It's {a_or_an(best)} {best} ({p_best:.0%} sure)."

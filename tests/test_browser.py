@@ -314,9 +314,10 @@ def test_the_model_tab_shows_the_model_card_on_any_screen(screen):
     screen.get_by_role("tab", name="Model").click()
     card = screen.locator("#model-card")
     card.locator("table").wait_for()
-    screen.wait_for_function("[...document.querySelectorAll('#model-card img.light-only')].length === 4 && "
-                             "[...document.querySelectorAll('#model-card img')].every((i) => i.complete && i.naturalWidth > 0)",
-                             timeout=WAIT_MS)
+    assert card.locator("img.light-only").count() == 4
+    for image in card.locator("img.light-only").all():  # lazy: each loads once it is scrolled to
+        image.scroll_into_view_if_needed()
+        image.evaluate("(i) => i.decode()")  # rejects if the picture does not load
     text = card.inner_text()
     assert "151,851 parameters" in text and "3x3 convolution: 32 filters" in text
     assert "BatchNorm2d(" not in text and "../shared" not in text  # plain words, no machine's paths
