@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from .lines import Marks
 from .loading import to_grayscale
+from .masks import EIGHT_NEIGHBOURS
 from .mnist_form import BOX_SIZE, CANVAS_SIZE, DigitSteps
 from .preprocessing import Page
 
@@ -54,7 +55,7 @@ def _fit(image: np.ndarray, side: int = PICTURE_SIDE, nearest: bool = False) -> 
 
 
 def _count(mask: np.ndarray) -> int:
-    return int(ndimage.label(mask, structure=np.ones((3, 3), bool))[1])
+    return int(ndimage.label(mask, structure=EIGHT_NEIGHBOURS)[1])
 
 
 def _plural(n: int, word: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .masks import INK_THRESHOLD, bounding_box, stroke_width
+from .masks import EIGHT_NEIGHBOURS, INK_THRESHOLD, bounding_box, stroke_width
 
 # A ruled line spans at least 85% of the image ...
 RULE_SPAN = 0.85
@@ -147,7 +147,7 @@ def ruled_lines(marks: np.ndarray, ink: np.ndarray) -> np.ndarray:
     # own (a 7's stem, upright at a tilt): it is digit, and the crossings along it stay.
     digit = marks & ~lines
     near = lines & ndimage.maximum_filter(digit, size=2 * int(np.ceil(thickness)) + 3)
-    return lines & ~ndimage.binary_propagation(digit, structure=np.ones((3, 3), bool), mask=digit | near)
+    return lines & ~ndimage.binary_propagation(digit, structure=EIGHT_NEIGHBOURS, mask=digit | near)
 
 
 def find_marks(ink: np.ndarray) -> Marks:

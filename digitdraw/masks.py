@@ -8,6 +8,9 @@ from scipy import ndimage
 
 Box = tuple[slice, slice]
 
+# Pixels touching by a side or a corner are one piece of ink (a stroke drawn diagonally stays whole).
+EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
+
 # A pixel is ink for the masks when its strength is over this: a fifth of full ink, above the
 # faint rim that anti-aliasing and JPEG leave around a stroke.
 INK_THRESHOLD = 0.2

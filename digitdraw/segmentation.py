@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from .errors import NoDigitError
 from .lines import Marks
-from .masks import Box, bounding_box, box_size, gap, shared_columns, stacked
+from .masks import EIGHT_NEIGHBOURS, Box, bounding_box, box_size, gap, shared_columns, stacked
 
 # A short piece (under 60% of a digit's height: a 5's flag, a 7's crossbar, part of a 4) stacked
 # over or under a tall one belongs with it (masks.stacked). Two tall pieces side by side are two
@@ -57,7 +57,6 @@ MAX_CUTS = 4
 # ... each at least a quarter of its height from the others (two cuts closer than that make the same parts).
 CUT_SPACING = 0.25
 
-EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 
 def _digit_height(boxes: list[Box], masses: np.ndarray) -> float:

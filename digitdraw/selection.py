@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from .errors import NoDigitError
 from .lines import Marks
-from .masks import bounding_box, box_size, stacked, stroke_width
+from .masks import EIGHT_NEIGHBOURS, bounding_box, box_size, stacked, stroke_width
 
 # Strokes closer than 10% of the largest stroke's size belong to one digit (a 5's flag, a 4's bar).
 GROUP_GAP = 0.1
@@ -35,7 +35,6 @@ MIN_DIGIT_STROKES = 2.5
 # left for the model (one MNIST test 8 is a solid blob).
 DOT_SHARE = 0.25
 
-EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 
 def _belongs(groups: list[tuple[slice, slice] | None], main: int) -> np.ndarray:
