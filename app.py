@@ -17,7 +17,8 @@ from digitdraw.inference import load_classifier
 from digitdraw.ui import build_ui
 
 serving.configure_process()
-demo = build_ui(load_classifier())  # the weights load at start-up, not on the first request
+# The weights load at start-up, not on the first request; the readers fork with them loaded.
+demo = build_ui(load_classifier(), serving.reading_processes())
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Run the digitdraw app.")

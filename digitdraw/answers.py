@@ -99,13 +99,13 @@ def drawing_id(value: Any) -> int | None:
 
 def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blank_is_empty: bool,
                     previews: bool = True, one_digit: bool = False,
-                    also: Callable[[np.ndarray], list[dict[str, float]] | None] | None = None) -> list[Answer]:
+                    on_digits: Callable[[np.ndarray], None] | None = None) -> list[Answer]:
     """Read the number in each image (its digits found and classified together), explain the rest.
 
     With `blank_is_empty` an image without any mark (a cleared pad) gets the prompt; without
     `previews` the digits come without their 28x28 PNGs (the read_number API leaves them out);
-    with `one_digit` each image is read as one digit (its main one), as `predict` reads it; `also`
-    is another model, whose probabilities for the same 28x28s come as "yours" beside the answer.
+    with `one_digit` each image is read as one digit (its main one), as `predict` reads it;
+    `on_digits` gets the 28x28s (N, 28, 28) of each image that has digits (for the Learn tab's model).
     A drawing marked "live" (sent while a stroke is drawn) is read without cutting digits that touch:
     the answer to the finished stroke comes a moment later, and cuts it.
     """
@@ -127,9 +127,8 @@ def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blan
             continue
         read = [digit_answer(d.steps.result, d.digit_probabilities, previews, d.not_a_digit) for d in reading.digits]
         answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
-        theirs = also(np.stack([d.steps.result for d in reading.digits])) if also else None
-        if theirs is not None:
-            answers[i]["yours"] = theirs
+        if on_digits:
+            on_digits(np.stack([d.steps.result for d in reading.digits]))
     return answers
 
 

@@ -76,7 +76,7 @@ def serve(host: str, port: int, share: bool) -> None:
     from .ui import build_ui
 
     serving.configure_process()
-    serving.launch(build_ui(load_classifier()), host, port, share)
+    serving.launch(build_ui(load_classifier(), serving.reading_processes()), host, port, share)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

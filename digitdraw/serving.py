@@ -43,6 +43,14 @@ def configure_process() -> None:
     torch.set_num_threads(1)
 
 
+def reading_processes() -> int:
+    """How many worker processes read the pad's drawings (readers.py): one a reading thread, but
+    none on ZeroGPU, where only the serving process may use the GPU it is lent."""
+    from .pool import WORKERS
+
+    return 0 if os.environ.get("SPACES_ZERO_GPU") else WORKERS
+
+
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--share", action="store_true", help="also create a temporary public gradio.live link")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

@@ -25,6 +25,7 @@ from .inference import Classifier
 from .learn_tab import learn_tab, yours
 from .paths import shipped
 from .pool import ReadingPool
+from .readers import DrawingReaders
 
 # Gradio's batch size for the API events: a burst of concurrent calls is read in one call.
 MAX_BATCH = 16
@@ -64,13 +65,17 @@ def example_files() -> list[Path]:
     return sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix in (".png", ".jpg"))
 
 
-def build_ui(classifier: Classifier) -> gr.Blocks:
-    """The whole page: the Draw and Upload tabs, each with its answer, and the Model tab."""
+def build_ui(classifier: Classifier, reading_processes: int = 0) -> gr.Blocks:
+    """The whole page: the Draw and Upload tabs, each with its answer, and the Model tab. The pad's
+    drawings are read in `reading_processes` worker processes (serving.reading_processes()), or on
+    the pool's threads with none."""
+    readers = DrawingReaders(classifier, reading_processes)  # forked before the pool starts its threads
 
     def read_one(job: tuple[dict, str | None]) -> Answer:
         drawing, session = job
-        return recognize_batch(classifier, [drawing], DRAW_PROMPT, blank_is_empty=True,
-                               also=lambda digits: yours(session, digits))[0]
+        answer, digits = readers.read(drawing, DRAW_PROMPT)
+        theirs = yours(session, digits) if digits is not None else None
+        return answer if theirs is None else {**answer, "yours": theirs}
 
     pool = ReadingPool(read_one, superseded=lambda job: message("", drawing_id(job[0])))
 

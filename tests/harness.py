@@ -82,18 +82,38 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, in MB."""
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started that still run (the app's reading workers)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
+def _status_kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _private_kb(pid: int) -> int:
+    fields = dict(line.split(":") for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    return sum(int(fields[name].split()[0]) for name in ("Private_Clean", "Private_Dirty"))
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a server, in MB: its own, and what its worker processes add (their
+    private pages; forked, they share the rest with it)."""
+    return (_status_kb(pid, "VmRSS") + sum(_private_kb(child) for child in child_pids(pid))) / 1024
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) a process and its running children have used so far, in seconds."""
+    def own(p: int) -> float:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own(pid) + sum(own(child) for child in child_pids(pid))
 
 
 def post_oversized(port: int, path: str, size: int, chunked: bool = False, chunk: int = 1024 * 1024) -> tuple[str, int]:
