@@ -359,6 +359,22 @@ def test_a_scan_cropped_to_its_ink_gives_the_same_28x28_as_with_a_wide_margin(li
         assert distance(scan_of(ink[row], 0.0, light_ink), scan_of(ink[row], 0.3, light_ink)) < SAME_DIGIT, row
 
 
+@pytest.mark.data
+def test_a_tiny_scan_of_a_1_cropped_to_its_ink_is_found():
+    # Held-out USPS 1s scanned and cropped at their own few pixels (10-16 px wide): too few pixels
+    # of paper beside the stroke to read its level, until tiny images were enlarged (13 were blank).
+    ink, labels = eval_sets.held_out_usps()
+    ones = np.flatnonzero(labels == 1)
+    found = 0
+    for i in ones:
+        scan, _ = eval_sets.render_job(("scan", int(i), 21, None, False))
+        try:
+            found += bool(preprocess(scan).max() > 0.5)
+        except NoDigitError:
+            pass
+    assert found >= len(ones) - 2
+
+
 def test_a_digit_touching_one_edge_keeps_the_touching_stroke():
     seven = draw_seven(400, (150, 100, 250, 300), width=20)
     touching = seven.crop((100, 90, 300, 320))  # the bar is flush with the top edge
