@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,13 @@ def test_a_worker_answers_a_bad_drawing_and_keeps_reading(readers, held_out_digi
 
 
 def test_the_workers_are_started_with_the_readers(readers):
-    import os
-
     assert len(child_pids(os.getpid())) >= 2
+
+
+def test_zero_gpu_reads_in_the_serving_process(monkeypatch):
+    from digitdraw.pool import WORKERS
+
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    assert serving.reading_processes() == WORKERS  # one process behind each reading thread
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    assert serving.reading_processes() == 0
