@@ -101,7 +101,9 @@ def find_sheet(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | Non
         : gray.shape[0], : gray.shape[1]]  # a sliver thinner than a block is sampled, not averaged
     # The thumbnail's edge is a block off the sheet's, either way: step it inside, then the inset.
     inset = step + SHEET_INSET * step * min(box_size((rows, cols)))
-    inside = ndimage.distance_transform_edt(full) > inset
+    # The photo's edge counts as the sheet's edge: a sheet cut by it may run along it, just off the
+    # photo, with a sliver of desk between the two that would be read as a stroke.
+    inside = ndimage.distance_transform_edt(np.pad(full, 1))[1:-1, 1:-1] > inset
     box = bounding_box(inside)
     return (box, inside[box]) if box is not None else None
 
