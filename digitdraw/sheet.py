@@ -17,7 +17,7 @@ from .loading import block_mean
 from .masks import bounding_box, box_size, stroke_width
 from .selection import MIN_DIGIT_STROKES, select_digit
 
-# A quick test, for every image: a sheet's surround is under 55% as bright as the sheet, so a
+# A quick test, for every image: a sheet's surround is under 60% as bright as the sheet, so a
 # border over 75% as bright as the image's brightest tenth (paper, a canvas) is no surround ...
 QUICK_BORDER = 0.75
 # ... (the brightest tenth: the 90th percentile, robust to a few glints).
@@ -40,9 +40,10 @@ SHEET_SIDES = 1
 # sheet (rendered sheets on desks: 82% and more), while a fat light digit's hull takes in the dark
 # between its strokes (white-on-black MNIST digits taken for sheets: 56-80%) ...
 SHEET_PAPER = 0.8
-# ... and what surrounds it is under 55% as bright (desks 12-54%; a shadow darkens paper by
-# 20-45%, and the lit patches between shadows that passed the other tests were 66-81%).
-SHEET_CONTRAST = 0.45
+# ... and what surrounds it is under 60% as bright (desks 10-71%, a light desk in shadow beside a
+# lit page the brightest; a shadow darkens paper by 20-45%, and the lit patches between shadows
+# that passed the other tests were 66-81%: at 65% one more dim photo was cut at a shadow's edge).
+SHEET_CONTRAST = 0.4
 # The sheet's blurred edge: its surround is read 2 thumbnail pixels off it.
 EDGE_BLUR = 2
 # Its edge and the shadow along it are left out: the sheet is read from 4% of its short side inside.
