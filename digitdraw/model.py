@@ -62,7 +62,7 @@ class Contract:
     classes: tuple[str, ...] = CLASSES  # what each logit stands for, in order
     seed: int = 0
     date: str = ""
-    mnist_test_accuracy: float = 0.0  # of the model before calibration, on the 10,000 MNIST test digits
+    mnist_test_accuracy: float = 0.0  # as saved, calibration and all, on the 10,000 MNIST test digits
     train_writers: tuple[int, ...] = ()  # pendigits writers whose strokes it was trained on
 
     def to_json(self) -> str:

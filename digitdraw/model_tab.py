@@ -112,7 +112,7 @@ def model_card_html(classifier: Classifier) -> str:
 <p>A small CNN trained on MNIST, on drawings, photos and scans rendered from writers in the US and in
 Istanbul, on continental forms of their digits, and on things that are not digits
 (<code>{html.escape(shown_command(contract.command))}</code>, {contract.date}). MNIST test accuracy
-{contract.mnist_test_accuracy:.2%}; calibrated with temperature {contract.temperature:.2f}; it says
+{contract.mnist_test_accuracy:.2%}; calibrated with temperature {contract.temperature:.2f} and a bias per class; it says
 "not a digit" when that class is over {contract.not_a_digit_above:.0%}. Measured on writers, scans and
 photos it never saw (<code>python -m training.evaluate</code>; the whole model card is MODEL_CARD.md):</p>
 <div class="plots">{plots}</div>

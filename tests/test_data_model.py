@@ -31,7 +31,15 @@ from digitdraw.model import (
 from digitdraw.preprocessing import PREPROCESSING_VERSION
 from tests.harness import ROOT
 from training import data
-from training.train import FALSE_REJECTION_BUDGET, MIN_REJECTION, fit_temperature, logits_of, rejection_threshold, train
+from training.train import (
+    FALSE_REJECTION_BUDGET,
+    MIN_REJECTION,
+    fit_calibration,
+    fold_bias,
+    logits_of,
+    rejection_threshold,
+    train,
+)
 
 
 def write_idx(path, array: np.ndarray, code: int = 0x08) -> None:
@@ -207,11 +215,22 @@ def test_the_rejection_threshold_refuses_at_most_the_budget_of_held_out_digits()
     assert rejection_threshold(np.zeros(10), np.zeros(10, int)) == MIN_REJECTION  # never under an even chance
 
 
-def test_temperature_scaling_recovers_a_known_temperature():
+def test_calibration_recovers_a_known_temperature_and_bias():
     torch.manual_seed(0)
-    true_logits = torch.randn(4000, 10) * 3
+    true_logits = torch.randn(20000, 11) * 3
     labels = torch.distributions.Categorical(logits=true_logits).sample()
-    assert fit_temperature(true_logits * 2.5, labels) == pytest.approx(2.5, rel=0.1)
+    lean = torch.tensor([0.0, -1.0, 0, 0.5, 0, 0, 0, 1.0, 0, 0, -0.5])  # e.g. a 1 leaning to 7
+    temperature, bias = fit_calibration(true_logits * 2.5 + 2.5 * lean, labels)
+    assert temperature == pytest.approx(2.5, rel=0.05)
+    np.testing.assert_allclose(bias, -(lean - lean.mean()), atol=0.1)
+
+
+def test_the_bias_folded_into_the_last_layer_gives_the_calibrated_probabilities():
+    model = Net().eval()
+    x, bias = torch.rand(4, 1, 28, 28), torch.linspace(-1, 1, 11)
+    expected = torch.softmax(model(x) / 1.7 + bias, dim=1)
+    fold_bias(model, 1.7, bias)
+    torch.testing.assert_close(torch.softmax(model(x) / 1.7, dim=1), expected)
 
 
 @pytest.mark.data
