@@ -204,8 +204,11 @@ def main(argv: list[str] | None = None) -> None:
     x_cal, y_cal = as_tensor(np.concatenate(calib_x)), torch.from_numpy(np.concatenate(calib_y))
     x_test, y_test = as_tensor(test_images.astype(np.float32) / 255), torch.from_numpy(test_labels)
 
-    if trained:
-        recalibrate(trained, x_cal, y_cal, x_test, y_test, args, command)
+    if trained:  # refit its calibration and save it, this command appended to its own
+        model, contract = trained
+        calibrate_and_save(model.to(args.device), dataclasses.replace(
+            contract, preprocessing_version=PREPROCESSING_VERSION, command=f"{contract.command} && {command}"),
+            x_cal, y_cal, x_test, y_test, args)
         return
     model = Net().to(args.device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
@@ -221,29 +224,22 @@ def main(argv: list[str] | None = None) -> None:
         print(f"epoch {epoch:2d}  loss {loss:.4f}  train acc {accuracy:.4f}  "
               f"held-out acc {cal_accuracy:.4f}  {time.time() - t0:.0f}s", flush=True)
 
+    calibrate_and_save(model, Contract(
+        preprocessing_version=PREPROCESSING_VERSION, temperature=1.0, command=command, seed=args.seed,
+        date=datetime.date.today().isoformat(), train_writers=data.TRAIN_WRITERS), x_cal, y_cal, x_test, y_test, args)
+
+
+def calibrate_and_save(model: Net, contract: Contract, x_cal: torch.Tensor, y_cal: torch.Tensor,
+                       x_test: torch.Tensor, y_test: torch.Tensor, args: argparse.Namespace) -> None:
+    """Calibrate the model, measure it as saved on MNIST's test set, and save it with `contract`,
+    its calibration and accuracy filled in."""
     temperature, threshold = calibrate(model, x_cal, y_cal, args.device)
     test_accuracy = (logits_of(model, x_test, args.device).argmax(1) == y_test).float().mean().item()
     print(f"temperature {temperature:.3f}  not a digit over {threshold:.3f}  MNIST test accuracy {test_accuracy:.4f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    save_weights(model.cpu().eval(), args.out, Contract(
-        preprocessing_version=PREPROCESSING_VERSION, temperature=round(temperature, 4), command=command,
-        not_a_digit_above=round(threshold, 4), seed=args.seed, date=datetime.date.today().isoformat(),
-        mnist_test_accuracy=round(test_accuracy, 4), train_writers=data.TRAIN_WRITERS))
-    print(f"saved {args.out}")
-
-
-def recalibrate(trained: tuple[Net, Contract], x_cal: torch.Tensor, y_cal: torch.Tensor, x_test: torch.Tensor,
-                y_test: torch.Tensor, args: argparse.Namespace, command: str) -> None:
-    """Refit trained weights' calibration (--recalibrate) and save them, this command appended to theirs."""
-    model, contract = trained
-    model = model.to(args.device)
-    temperature, threshold = calibrate(model, x_cal, y_cal, args.device)
-    test_accuracy = (logits_of(model, x_test, args.device).argmax(1) == y_test).float().mean().item()
-    print(f"temperature {temperature:.3f}  not a digit over {threshold:.3f}  MNIST test accuracy {test_accuracy:.4f}")
     save_weights(model.cpu().eval(), args.out, dataclasses.replace(
-        contract, preprocessing_version=PREPROCESSING_VERSION, temperature=round(temperature, 4),
-        not_a_digit_above=round(threshold, 4), mnist_test_accuracy=round(test_accuracy, 4),
-        command=f"{contract.command} && {command}"))
+        contract, temperature=round(temperature, 4), not_a_digit_above=round(threshold, 4),
+        mnist_test_accuracy=round(test_accuracy, 4)))
     print(f"saved {args.out}")
 
 
