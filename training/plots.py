@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,9 +39,14 @@ def short(name: str) -> str:
     return name.split(",")[0].replace(" (US)", ", US").replace(" (Istanbul)", ", Istanbul")
 
 
+def title(fig: plt.Figure, text: str) -> None:
+    """A title at the figure's left edge: over the axes alone, it ran off the right of a narrow plot."""
+    fig.suptitle(text, x=0.02, ha="left", fontsize=FONT + 1)
+
+
 def populations(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     pops = report["populations"]
-    names = [short(n) for n in pops]
+    names = [textwrap.fill(short(n), 20) for n in pops]  # two lines: room for the cells' "100"s
     matrix = np.array([[c["accuracy"] * 100 for c in r["per_class"]] for r in pops.values()])
     fig, ax = plt.subplots(figsize=(WIDTH, 0.42 * len(pops) + 1.3))
     image = ax.imshow(matrix, cmap="viridis", vmin=90, vmax=100, aspect="auto")
@@ -50,9 +56,9 @@ def populations(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
         ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=FONT - 2,
                 color="black" if value > 96 else "white")
     ax.set_xlabel("digit")
-    ax.set_title("Accuracy per class and population, %", fontsize=FONT + 1, loc="left")
+    title(fig, "Accuracy per class and population, %")
     bar = fig.colorbar(image, ax=ax, orientation="horizontal", pad=0.25, fraction=0.08, aspect=30)
-    bar.set_label("accuracy, % (90 or less: darkest)")
+    bar.set_label("accuracy, % (90 or less: darkest)", fontsize=FONT - 1)
     return fig
 
 
@@ -67,10 +73,10 @@ def conditions(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     ax.errorbar(accuracy, range(len(rows)), xerr=[accuracy - low, high - accuracy], fmt="o", color=ACCENT,
                 ecolor=ax_theme["muted"], capsize=1.5, markersize=2.5, linewidth=0.8)
     ax.set_yticks(range(len(rows)), names, fontsize=FONT - 1.5)
-    ax.set_xlabel("accuracy, % (numbers: exact), 95% interval")
+    ax.set_xlabel("accuracy, %")
     ax.set_xlim(max(80, low.min() - 1), 100.3)
     ax.grid(axis="x", color=ax_theme["grid"], linewidth=0.5)
-    ax.set_title("Accuracy by population and set", fontsize=FONT + 1, loc="left")
+    title(fig, "Accuracy by population and set, 95% intervals\n(numbers: every digit right)")
     return fig
 
 
@@ -83,7 +89,7 @@ def confusion(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     ax.set_yticks(range(10), [str(d) for d in range(10)])
     ax.set_xlabel("read as (none: refused or no digit found)")
     ax.set_ylabel("true digit")
-    ax.set_title("Confusion, all populations", fontsize=FONT + 1, loc="left")
+    title(fig, "Confusion, all populations")
     for (i, j), n in np.ndenumerate(matrix):
         if n and i != j:
             ax.text(j, i, int(n), ha="center", va="center", fontsize=FONT - 3, color="black")
@@ -101,7 +107,7 @@ def reliability(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
                 linewidth=0.8, label=f"{short(name)} (ECE {r['ece']:.1%})")
     ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
-    ax.set_title("Is a 90% answer right 90% of the time?", fontsize=FONT + 1, loc="left")
+    title(fig, "Is a 90% answer right 90% of the time?")
     ax.legend(fontsize=FONT - 1.5, loc="upper left", frameon=False)
     return fig
 
