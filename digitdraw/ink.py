@@ -236,8 +236,8 @@ def extract_ink(gray: np.ndarray) -> InkMap:
 
     A canvas's paper is one value, the ring's median, and the ink is whatever differs from it.
     Otherwise the paper is a grey closing (opening for light ink): it removes every dark feature
-    narrower than its window (BACKGROUND_WINDOW; wider when the digit fills the frame, see
-    FILL_SHARE), which strokes are, and follows everything broader, shadows included.
+    narrower than its window (BACKGROUND_WINDOW; wider when the digit fills the frame or lies on
+    even paper, see FILL_SHARE), which strokes are, and follows everything broader, shadows included.
 
     Raises NoDigitError when nothing stands out from the background.
     """
