@@ -291,6 +291,20 @@ def test_how_it_was_read_shows_the_steps_only_when_open(page, held_out_digits):
     assert page.errors == []
 
 
+def test_how_it_was_read_shows_no_headings_over_nothing(page, held_out_digits):
+    # Opened before anything is read, the panel says so; its "Steps" and "What the model looked at"
+    # appear with what goes under them.
+    open_explanation(page)
+    parts = "#draw-explain .steps-part", "#draw-explain .saliency-part"
+    assert not any(page.locator(part).is_visible() for part in parts)
+    assert draw(page, held_out_digits[84]) == "7"
+    page.wait_for_function("document.querySelectorAll('#draw-explain .saliency img').length === 2", timeout=WAIT_MS)
+    assert all(page.locator(part).is_visible() for part in parts)
+    page.click("#sketch button[data-action=clear]")
+    page.wait_for_function("document.querySelector('#draw-explain .steps-part').hidden", timeout=WAIT_MS)
+    assert page.errors == []
+
+
 def test_a_thin_ones_steps_are_pictures_in_boxes_no_taller_than_the_pad(screen):
     box = screen.locator("#sketch canvas").bounding_box()
     x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.1

@@ -24,6 +24,9 @@ const picture = (src, alt, kind) => `<span class="box ${kind}"><img src="${src}"
 
 function render(answer) {
   note.textContent = answer.status;
+  // A heading over nothing (no digit read, or the panel waiting for one) reads as a broken page.
+  steps.parentElement.hidden = !answer.steps.length;
+  saliency.parentElement.hidden = !answer.saliency.length;
   steps.innerHTML = answer.steps.map((s) =>
     `<li>${picture(s.image, "", s.name)}<span>${s.caption}</span></li>`).join("");
   saliency.innerHTML = answer.saliency.map((s) =>
