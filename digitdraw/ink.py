@@ -247,7 +247,9 @@ def extract_ink(gray: np.ndarray) -> InkMap:
     level = float(np.median(border))
     off_level = np.abs(border - level)
     if np.mean(off_level < FLAT_TOLERANCE) > FLAT_SHARE:
-        dark_ink = bool(np.sum(np.clip(level - gray, 0, None)) >= np.sum(np.clip(gray - level, 0, None)))
+        # The ink is dark when it outweighs what is lighter than the paper: when the canvas is, on
+        # average, darker than its paper.
+        dark_ink = float(gray.mean(dtype=np.float64)) <= level
         return InkMap(_scaled(level - gray if dark_ink else gray - level, 0.0, _peak_min(level, dark_ink)), dark_ink, True)
     thumb = thumbnail(gray)
     dark_ink = ink_is_dark(thumb)

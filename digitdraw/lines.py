@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .masks import EIGHT_NEIGHBOURS, INK_THRESHOLD, bounding_box, stroke_width
+from .masks import EIGHT_NEIGHBOURS, INK_THRESHOLD, bounding_box, dilate, stroke_width
 
 # A ruled line spans at least 85% of the image ...
 RULE_SPAN = 0.85
@@ -89,7 +89,7 @@ def _runs_at_best_tilt(faint: np.ndarray, ink: np.ndarray) -> tuple[list[np.ndar
     for band in ndimage.find_objects(bands):
         if band[0].stop - band[0].start - slack > max(RULE_THICKNESS, RULE_THICKNESS_SHARE * h):
             continue  # inside a fat stroke every row is covered
-        inside = ndimage.binary_dilation((rows >= band[0].start) & (rows < band[0].stop), iterations=1)
+        inside = dilate((rows >= band[0].start) & (rows < band[0].stop))
         swept |= inside
         found.append(inside & (ink > INK_THRESHOLD))
     return [line for line in found if line.any()], swept

@@ -4,7 +4,6 @@ for "a short piece stacked over or under a taller one" that selection and segmen
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 Box = tuple[slice, slice]
 
@@ -34,10 +33,41 @@ def box_size(box: Box) -> tuple[int, int]:
     return box[0].stop - box[0].start, box[1].stop - box[1].start
 
 
+# erode and dilate: scipy's binary_erosion/binary_dilation with their default cross and one
+# iteration, pixel for pixel, by shifting the mask: on a digit-sized mask scipy's call costs
+# 0.15-0.3 ms, most of it setting up, and these cost 0.02 ms (a fifth of the engine's time went there).
+
+
+def erode(mask: np.ndarray) -> np.ndarray:
+    """The pixels whose four side neighbours are all in `mask` (outside the image counts as out)."""
+    out = mask.copy()
+    out[1:] &= mask[:-1]
+    out[:-1] &= mask[1:]
+    out[:, 1:] &= mask[:, :-1]
+    out[:, :-1] &= mask[:, 1:]
+    out[:1] = out[-1:] = False
+    out[:, :1] = out[:, -1:] = False
+    return out
+
+
+def dilate(mask: np.ndarray) -> np.ndarray:
+    """`mask` grown by one pixel to each side (not diagonally)."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
+    return out
+
+
+def outline(mask: np.ndarray) -> np.ndarray:
+    """The mask's pixels that touch the outside by a side."""
+    return mask & ~erode(mask)
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Typical stroke thickness in pixels: area over half the outline length."""
-    edge = mask & ~ndimage.binary_erosion(mask)
-    return float(2 * mask.sum() / max(edge.sum(), 1))
+    return float(2 * mask.sum() / max(outline(mask).sum(), 1))
 
 
 def shared_columns(a: Box, b: Box) -> int:

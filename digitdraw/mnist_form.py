@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .masks import INK_THRESHOLD, bounding_box, stroke_width
+from .masks import INK_THRESHOLD, bounding_box, dilate, stroke_width
 
 # The MNIST recipe: the digit's long side in the box ...
 BOX_SIZE = 20
@@ -45,7 +45,7 @@ class DigitSteps:
 def crop_digit(ink: np.ndarray, digit: np.ndarray) -> np.ndarray:
     """The ink inside the digit's bounding box, with everything outside the digit erased."""
     box = bounding_box(digit)
-    keep = ndimage.binary_dilation(digit[box], iterations=1)  # the anti-aliased rim belongs to it
+    keep = dilate(digit[box])  # the anti-aliased rim belongs to it
     return np.where(keep, ink[box], 0).astype(np.float32)
 
 
@@ -61,9 +61,9 @@ def normalize_strokes(crop: np.ndarray) -> np.ndarray:
 
 def fit_in_box(crop: np.ndarray, box: int = BOX_SIZE) -> np.ndarray:
     """Resize keeping the aspect ratio so the long side is `box` px (anti-aliased)."""
-    rows, cols = np.nonzero(crop > FIT_THRESHOLD)
-    if rows.size:
-        crop = crop[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    inked = bounding_box(crop > FIT_THRESHOLD)
+    if inked is not None:
+        crop = crop[inked]
     h, w = crop.shape
     scale = box / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -74,7 +74,12 @@ def fit_in_box(crop: np.ndarray, box: int = BOX_SIZE) -> np.ndarray:
 def mass_offset(digit: np.ndarray, size: int = CANVAS_SIZE) -> tuple[int, int]:
     """Where the digit's top-left corner goes so its centre of mass lands at the canvas centre."""
     h, w = digit.shape
-    cy, cx = ndimage.center_of_mass(digit) if digit.sum() > 0 else ((h - 1) / 2, (w - 1) / 2)
+    rows, cols = digit.sum(axis=1, dtype=np.float64), digit.sum(axis=0, dtype=np.float64)
+    total = float(rows.sum())
+    if total > 0:  # ndimage.center_of_mass, without its 0.1 ms of setting up
+        cy, cx = np.arange(h) @ rows / total, np.arange(w) @ cols / total
+    else:
+        cy, cx = (h - 1) / 2, (w - 1) / 2
     top = int(np.clip(round(size / 2 - 0.5 - cy), 0, size - h))
     left = int(np.clip(round(size / 2 - 0.5 - cx), 0, size - w))
     return top, left

@@ -59,24 +59,26 @@ def select_digit(ink: np.ndarray, marks: Marks) -> np.ndarray:
         raise NoDigitError("No digit found — only ruled lines or faint marks.")
     mask, ink_in = full[box], ink[box]  # all the work happens inside the inked area
     labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
-    sizes = np.bincount(labels.ravel(), weights=ink_in.ravel())
+    pixels = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes = np.bincount(labels.ravel(), weights=ink_in.ravel(), minlength=count + 1)
     sizes[0] = 0
     largest = int(np.argmax(sizes))
     region = ndimage.find_objects(labels, max_label=largest)[largest - 1]
     gap = max(1, int(round(GROUP_GAP * max(box_size(region)))))
-    # Grouping: parts whose gap to each other is below `gap` join one group.
-    grouped, _ = ndimage.label(ndimage.maximum_filter(mask, size=gap + 1), structure=EIGHT_NEIGHBOURS)
-    group_mass = np.bincount(grouped.ravel(), weights=ink_in.ravel() * mask.ravel())
-    group_mass[0] = 0
-    main = grouped[region][labels[region] == largest][0]
+    # Grouping: parts whose gap to each other is below `gap` join one group. A part lies wholly
+    # in one group, so the rest is decided part by part, not pixel by pixel.
+    grouped, groups = ndimage.label(ndimage.maximum_filter(mask, size=gap + 1), structure=EIGHT_NEIGHBOURS)
+    group_of = np.zeros(count + 1, grouped.dtype)
+    group_of[labels[mask]] = grouped[mask]
+    group_mass = np.bincount(group_of[1:], weights=sizes[1:], minlength=groups + 1)
+    main = group_of[largest]
     keep = group_mass >= GROUP_MASS_SHARE * group_mass[main]
     keep |= _belongs(ndimage.find_objects(grouped), main)
     keep[main] = True
-    keep[0] = False
-    digit = keep[grouped] & mask
-    sizes_in = np.bincount(labels[digit], minlength=count + 1)
-    small = sizes_in < max(SPECK_PIXELS, SPECK_SHARE * digit.sum())
-    digit &= ~small[labels]
+    kept = keep[group_of]
+    kept[0] = False
+    kept &= pixels >= max(SPECK_PIXELS, SPECK_SHARE * pixels[kept].sum())
+    digit = kept[labels]
     inner = bounding_box(digit)
     if inner is None or digit.sum() < MIN_DIGIT_PIXELS or \
             max(box_size(inner)) < max(MIN_DIGIT_SIDE, MIN_DIGIT_SHARE * max(ink.shape)):

@@ -15,7 +15,7 @@ from .errors import NoDigitError
 from .ink import POLARITY_SIZE, InkMap, extract_ink, otsu, ring
 from .lines import find_marks
 from .loading import block_mean
-from .masks import bounding_box, box_size, stroke_width
+from .masks import bounding_box, box_size, outline, stroke_width
 from .selection import MIN_DIGIT_STROKES, select_digit
 
 # A quick test, for every image: a sheet's surround is under 60% as bright as the sheet, so a
@@ -65,7 +65,7 @@ def _convex_hull(mask: np.ndarray) -> tuple[np.ndarray, float, float]:
     around it; and that rectangle's short side over its long. The hull, not the mask: a stroke or a
     shadow across the sheet's edge bites into the bright region, and a small sheet's jagged outline
     is no measure of its shape."""
-    ys, xs = np.nonzero(mask & ~ndimage.binary_erosion(mask))
+    ys, xs = np.nonzero(outline(mask))
     points = np.column_stack([xs, ys]).astype(float)
     hull = ConvexHull(points)
     angles = np.radians(np.arange(0, 90, RECTANGLE_STEP))[:, None]

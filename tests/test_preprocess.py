@@ -13,7 +13,7 @@ from scipy import ndimage
 from digitdraw import InvalidImageError, NoDigitError, preprocess
 from digitdraw.lines import find_marks
 from digitdraw.loading import WORKING_SIZE, draw_strokes, load_image, to_grayscale
-from digitdraw.masks import stroke_width
+from digitdraw.masks import dilate, erode, stroke_width
 from digitdraw.mnist_form import fit_in_box, mass_offset, place
 from digitdraw.preprocessing import trace
 from digitdraw.selection import select_digit
@@ -546,3 +546,24 @@ def test_a_fat_light_digit_is_not_taken_for_a_sheet(shape):
     traced = trace(image)
     assert not traced.page.on_sheet and not traced.page.ink.dark_ink
     assert distance(image, ImageOps.invert(image)) < SAME_DIGIT
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (2, 2), (40, 31)])
+@pytest.mark.parametrize("share", [0.2, 0.6, 0.95])
+def test_erode_and_dilate_match_scipy(shape: tuple[int, int], share: float) -> None:
+    """The masks' fast erode/dilate are scipy's one-step cross, pixel for pixel, edges included."""
+    rng = np.random.default_rng(hash((shape, share)) % 2**32)
+    for _ in range(20):
+        mask = rng.random(shape) < share
+        np.testing.assert_array_equal(erode(mask), ndimage.binary_erosion(mask))
+        np.testing.assert_array_equal(dilate(mask), ndimage.binary_dilation(mask))
+
+
+def test_mass_offset_matches_scipy_centre_of_mass() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        digit = rng.random((int(rng.integers(3, 21)), int(rng.integers(3, 21)))) ** 4
+        cy, cx = ndimage.center_of_mass(digit)
+        top, left = mass_offset(digit)
+        assert (top, left) == (int(np.clip(round(13.5 - cy), 0, 28 - digit.shape[0])),
+                               int(np.clip(round(13.5 - cx), 0, 28 - digit.shape[1])))
