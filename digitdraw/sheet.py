@@ -111,6 +111,12 @@ def _largest(mask: np.ndarray) -> np.ndarray | None:
     return labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:])) if count else None
 
 
+def _runs_across(mask: np.ndarray) -> bool:
+    """Whether the mask touches two opposite sides of the image."""
+    rows, cols = bounding_box(mask)
+    return (rows.start == 0 and rows.stop == mask.shape[0]) or (cols.start == 0 and cols.stop == mask.shape[1])
+
+
 def _bright_region(thumb: np.ndarray) -> np.ndarray | None:
     """The largest region on the bright side of an Otsu split of the thumbnail; None when that
     side holds most of the border (SHEET_RING)."""
@@ -130,7 +136,9 @@ def _not_surround(thumb: np.ndarray) -> Iterator[np.ndarray | None]:
     labels, _ = ndimage.label(~edges)
     for label in 1 + np.argsort(-np.bincount(labels.ravel())[1:])[:2]:
         inside = _largest(ndimage.binary_erosion(labels != label, iterations=EDGE_WIDTH, border_value=1))
-        if inside is None:
+        # Across the photo before the slivers go, which may be all of it that touches a side (a fat
+        # light 1 filling a scan: its ink, read on it as a sheet, was its own outline, a 0).
+        if inside is None or _runs_across(inside):
             continue
         paper = ndimage.maximum_filter(np.where(inside, thumb, 0), size=PAPER_WINDOW)
         yield _largest(inside & (thumb > (1 - SHEET_CONTRAST) * paper))
@@ -147,8 +155,7 @@ def _sheet(gray: np.ndarray, thumb: np.ndarray, step: int, paper: np.ndarray) ->
         return None
     filled = ndimage.binary_fill_holes(paper)
     rows, cols = bounding_box(filled)
-    across = (rows.start == 0 and rows.stop == thumb.shape[0]) or (cols.start == 0 and cols.stop == thumb.shape[1])
-    if filled.mean() < SHEET_MIN_AREA or across:
+    if filled.mean() < SHEET_MIN_AREA or _runs_across(filled):
         return None
     try:
         sheet, rectangularity, aspect = _convex_hull(filled)

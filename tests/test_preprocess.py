@@ -548,6 +548,18 @@ def test_an_empty_note_on_a_dark_desk_is_no_digit():
         preprocess(note_on_a_desk(np.zeros((400, 400), np.float32), 0.6))
 
 
+@pytest.mark.parametrize("index", [490, 876])
+def test_a_fat_light_1_filling_a_scan_is_not_taken_for_a_sheet(index):
+    # Light ink on dark, cropped tight: the 1's edges part it from the dark around it, like a sheet's,
+    # and read on it as a sheet, its own outline was the writing (a 0, an 8). It runs from the
+    # top of the scan to the bottom, as no sheet on a desk does. (The evaluation's light-ink scans.)
+    job = ("scan", index, 3, None, True)
+    traced = trace(eval_sets.render_job(job)[0])
+    assert not traced.page.on_sheet
+    probabilities, refused = eval_sets.classify(traced.result[None])
+    assert not refused[0] and probabilities[0].argmax() == eval_sets.label_of(job) == 1
+
+
 @pytest.mark.parametrize("shape", ["0", "8"])
 def test_a_fat_light_digit_is_not_taken_for_a_sheet(shape):
     image = Image.new("L", (400, 400), 0)
