@@ -191,16 +191,22 @@ def number_points(page: Page, digits: list[PenDigit], seed: int = 0) -> list[lis
 
 
 def test_a_number_is_read_digit_by_digit_with_a_panel_for_each(screen, held_out_digits):
-    digits = [held_out_digits[i] for i in (24, 2, 30, 75)]  # 2 0 2 6
+    digits = [held_out_digits[i] for i in (24, 2, 30, 75, 13, 84)]  # 2 0 2 6 1 7: the 1 has a runner-up, a 7
     results = screen.locator("#draw-results").bounding_box()
     (draw_with_touch if screen.touch else draw_with_mouse)(screen, number_points(screen, digits))
-    assert settled(screen) == "2026"
-    assert status(screen).startswith("Reads 2026")
+    assert settled(screen) == "202617"
+    assert status(screen).startswith("Reads 202617")
     cards = screen.locator("#draw-results .digits li")
-    assert cards.count() == 4
-    labels = [cards.nth(i).get_attribute("aria-label") for i in range(4)]
-    assert [label.split(",")[0] for label in labels] == ["Digit 1: 2", "Digit 2: 0", "Digit 3: 2", "Digit 4: 6"]
-    assert all("then " in label for label in labels)  # the runner-up in words, not only in a tooltip
+    assert cards.count() == 6
+    labels = [cards.nth(i).get_attribute("aria-label") for i in range(6)]
+    assert [label.split(",")[0] for label in labels] == [f"Digit {i + 1}: {d}" for i, d in enumerate("202617")]
+    # The runner-up in words, on the panel and read out alike, unless it rounds to 0%.
+    shown = [cards.nth(i).locator("small").inner_text() for i in range(6)]
+    for label, text in zip(labels, shown):
+        runner_up = re.search(r"; then (\d), (\d+)%$", label)
+        assert text.endswith(f", or {runner_up[1]}: {runner_up[2]}%") if runner_up else "," not in text, (label, text)
+        assert not text.endswith(" 0%")
+    assert sum("; then " in label for label in labels) == 1  # the 1's runner-up, a 7
     assert screen.locator("#draw-results .probs li").count() == 0  # one digit's big bars give way to the panels
     assert screen.locator("#draw-results").bounding_box()["height"] == results["height"]  # in the same box
     assert in_view(screen, "#draw-results .digits li:last-child")

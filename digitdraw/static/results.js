@@ -36,14 +36,17 @@ const best = (probabilities) => CLASSES.reduce((a, b) => (probabilities[a] >= pr
 function card(d, i) {
   const ranked = CLASSES.slice().sort((a, b) => d.probabilities[b] - d.probabilities[a]);
   const second = ranked[1];
-  const label = `Digit ${i + 1}: ${d.digit}, ${percent(d.confidence)}${d.unsure ? ", unsure" : ""}; ` +
-    `then ${second}, ${percent(d.probabilities[second])}`;
+  // A runner-up that rounds to 0% is left out, on the panel and read out: "100%, then 0 0%" is noise.
+  const shown = d.probabilities[second] >= 0.005;
+  const label = `Digit ${i + 1}: ${d.digit}, ${percent(d.confidence)}${d.unsure ? ", unsure" : ""}` +
+    (shown ? `; then ${second}, ${percent(d.probabilities[second])}` : "");
+  const runnerUp = shown ? `, or ${second}: ${percent(d.probabilities[second])}` : "";
   const columns = CLASSES.map((c) => `<span class="${c === d.digit ? "top" : ""}" ` +
     `style="height:${Math.round(d.probabilities[c] * 100)}%"></span>`).join("");
   return `<li class="card${d.unsure ? " unsure" : ""}" aria-label="${label}">` +
     `<img src="${d.preview}" alt="" width="56" height="56">` +
     `<b aria-hidden="true">${d.digit}${d.unsure ? "?" : ""}</b>` +
-    `<small aria-hidden="true">${percent(d.confidence)}, then ${second} ${percent(d.probabilities[second])}</small>` +
+    `<small aria-hidden="true">${percent(d.confidence)}${runnerUp}</small>` +
     `<div class="mini" aria-hidden="true">${columns}</div></li>`;
 }
 
