@@ -64,12 +64,14 @@ FILL_SHARE = 0.8
 CLEAR_INK = 0.5
 # ... or one whose widest parts the window took for paper: its clear strokes are nearly half the
 # window wide (45%: those of scans cropped to a marker digit are 50-90%, most photos' under 45%)
-# and the Otsu split's dark side, which keeps the lost parts, spans the frame but covers under 30%
-# of the border (a digit touching the edges covers up to 24% of it; the shadows this misread on
-# photos, a third or more). Without, a fat 6 lost its loop and read as a 1: 20 of the USPS
-# population's 1,291 scans were misread, and 9 with it ...
+# and the Otsu split's dark side, which keeps the lost parts, spans the frame but covers under 15%
+# of the border (a marker digit a little short of filling the frame: under 7%; the shadows this
+# misread on photos, 20% or more). Not on a sheet on a desk, whose writing is thin
+# (sheet.SHEET_STROKE): there the wider window read a small note's shading as ink. Without, a
+# fat 6 lost its loop and read as a 1: 20 of the USPS population's 1,291 scans were misread, 9
+# with it ...
 WIDE_STROKE = 0.45
-SHADOW_RING = 0.3
+SHADOW_RING = 0.15
 # ... can have strokes wider than that window: it then grows to 2.5 times the widest stroke of the
 # Otsu-split image ...
 STROKE_WINDOW = 2.5
@@ -246,14 +248,14 @@ def _peak_min(paper_brightness: float, dark_ink: bool) -> float:
     return PEAK_MIN * min(1.0, max(paper_brightness, DIMMEST_PAPER) / PAPER_REFERENCE)
 
 
-def extract_ink(gray: np.ndarray) -> InkMap:
+def extract_ink(gray: np.ndarray, on_sheet: bool = False) -> InkMap:
     """Ink strength in [0, 1] per pixel, whatever the polarity and lighting of the image.
 
     A canvas's paper is one value, the ring's median, and the ink is whatever differs from it.
     Otherwise the paper is a grey closing (opening for light ink): it removes every dark feature
     narrower than its window (BACKGROUND_WINDOW; wider when the digit fills the frame, lies on even
     paper or lost its widest parts to it, see FILL_SHARE), which strokes are, and follows everything
-    broader, shadows included.
+    broader, shadows included. `on_sheet`: the gray is a sheet cut from a desk photo (sheet.py).
 
     Raises NoDigitError when nothing stands out from the background.
     """
@@ -276,7 +278,7 @@ def extract_ink(gray: np.ndarray) -> InkMap:
     ink = _strength(sign * (paper - gray), peak_min)
     strokes = thumb < otsu(thumb) if dark_ink else thumb > otsu(thumb)
     even = np.mean(off_level < EVEN_TOLERANCE) > FLAT_SHARE and ring(strokes).mean() < EVEN_CLEAR
-    if _spans_frame(ink > CLEAR_INK) or even or _lost_wide_strokes(ink, strokes, window):
+    if _spans_frame(ink > CLEAR_INK) or even or (not on_sheet and _lost_wide_strokes(ink, strokes, window)):
         wider = _stroke_window(strokes, gray.shape[0] / thumb.shape[0])
         if wider > window:
             ink = _strength(sign * (_closing(gray, wider, dark_ink) - gray), peak_min)

@@ -222,7 +222,7 @@ def _read_on_sheet(gray: np.ndarray, box: tuple[slice, slice], on_sheet: np.ndar
     nearest = ndimage.distance_transform_edt(~on_sheet, return_distances=False, return_indices=True)
     paper = gray[box][tuple(nearest)]
     try:
-        ink = extract_ink(paper)
+        ink = extract_ink(paper, on_sheet=True)
     except NoDigitError:
         if page_shaped:  # an empty page: read whole, it would pass for one light blob
             raise NoDigitError("No digit found — the page is empty.") from None

@@ -527,12 +527,25 @@ def test_a_page_half_in_shadow_on_a_lit_desk_is_read_on_the_page(index):
 
 
 @pytest.mark.data
-@pytest.mark.parametrize("index", [102, 534, 538, 668, 669, 738, 877, 894, 1213])
+@pytest.mark.parametrize("index", [102, 534, 668, 669, 877, 894, 1213])
 def test_a_scan_whose_widest_strokes_outgrow_the_background_window_is_read_whole(index):
     # Held-out USPS scans (a seed the evaluation does not use) of marker digits a little short of
     # filling the frame: the window took the widest parts for paper (a 6's loop, a 0's bottom) and
-    # the rest was misread (a 6 as a 1). These are the 9 of 1,291 that the window's growth now reads.
+    # the rest was misread (a 6 as a 1). These are 7 of the 1,291: misread before the window grew
+    # for them, read now (18 misread before, 11 now).
     job = ("scan", index, 72, None, False)
+    probabilities, refused = eval_sets.classify(preprocess(eval_sets.render_job(job)[0])[None])
+    assert not refused[0] and probabilities[0].argmax() == eval_sets.label_of(job)
+
+
+@pytest.mark.parametrize("job", [("photo", i, 11, "photos", (("pencil", 1.0),), "plain") for i in (125, 213, 329, 395)]
+                         + [("photo", 379, 17, "desk", eval_sets.PEN_INKS, None)],
+                         ids=["pencil 125", "pencil 213", "pencil 329", "pencil 395", "note on a desk"])
+def test_a_shadow_or_a_small_note_does_not_grow_the_window(job):
+    # Blurred pencil under a shadow across a corner, and a pen digit on a small note, look like a
+    # marker digit that lost its widest parts (fat clear strokes, dark side spanning the frame).
+    # With the window grown for them, the shadow or the note's shading was read as ink (4 of the
+    # evaluation's pencil photos and 1 desk photo read wrong or refused).
     probabilities, refused = eval_sets.classify(preprocess(eval_sets.render_job(job)[0])[None])
     assert not refused[0] and probabilities[0].argmax() == eval_sets.label_of(job)
 
