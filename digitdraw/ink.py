@@ -199,11 +199,12 @@ def _spans_frame(mask: np.ndarray) -> bool:
                                 or box[1].stop - box[1].start >= FILL_SHARE * mask.shape[1])
 
 
-def _lost_wide_strokes(ink: np.ndarray, strokes: np.ndarray, window: int) -> bool:
-    """Whether the background window was narrower than the digit's widest parts (WIDE_STROKE)."""
+def _lost_wide_strokes(clear: np.ndarray, strokes: np.ndarray, window: int) -> bool:
+    """Whether the background window was narrower than the digit's widest parts (WIDE_STROKE),
+    from the clear ink it left and the Otsu split's dark side."""
     if not _spans_frame(strokes) or float(ring(strokes).mean()) >= SHADOW_RING:
         return False  # the cheap checks first: a distance transform of the ink costs about 1 ms
-    return 2 * float(ndimage.distance_transform_edt(ink > CLEAR_INK).max()) >= WIDE_STROKE * window
+    return 2 * float(ndimage.distance_transform_edt(clear).max()) >= WIDE_STROKE * window
 
 
 def _stroke_window(strokes: np.ndarray, scale: float) -> int:
@@ -278,7 +279,8 @@ def extract_ink(gray: np.ndarray, on_sheet: bool = False) -> InkMap:
     ink = _strength(sign * (paper - gray), peak_min)
     strokes = thumb < otsu(thumb) if dark_ink else thumb > otsu(thumb)
     even = np.mean(off_level < EVEN_TOLERANCE) > FLAT_SHARE and ring(strokes).mean() < EVEN_CLEAR
-    if _spans_frame(ink > CLEAR_INK) or even or (not on_sheet and _lost_wide_strokes(ink, strokes, window)):
+    clear = ink > CLEAR_INK
+    if _spans_frame(clear) or even or (not on_sheet and _lost_wide_strokes(clear, strokes, window)):
         wider = _stroke_window(strokes, gray.shape[0] / thumb.shape[0])
         if wider > window:
             ink = _strength(sign * (_closing(gray, wider, dark_ink) - gray), peak_min)

@@ -38,9 +38,10 @@ function card(d, i) {
   const second = ranked[1];
   // A runner-up that rounds to 0% is left out, on the panel and read out: "100%, then 0 0%" is noise.
   const shown = d.probabilities[second] >= 0.005;
+  const share = percent(d.probabilities[second]);
   const label = `Digit ${i + 1}: ${d.digit}, ${percent(d.confidence)}${d.unsure ? ", unsure" : ""}` +
-    (shown ? `; then ${second}, ${percent(d.probabilities[second])}` : "");
-  const runnerUp = shown ? `, or ${second}: ${percent(d.probabilities[second])}` : "";
+    (shown ? `; then ${second}, ${share}` : "");
+  const runnerUp = shown ? `, or ${second}: ${share}` : "";
   const columns = CLASSES.map((c) => `<span class="${c === d.digit ? "top" : ""}" ` +
     `style="height:${Math.round(d.probabilities[c] * 100)}%"></span>`).join("");
   return `<li class="card${d.unsure ? " unsure" : ""}" aria-label="${label}">` +
