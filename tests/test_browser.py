@@ -207,6 +207,7 @@ def test_a_number_is_read_digit_by_digit_with_a_panel_for_each(screen, held_out_
         assert text.endswith(f", or {runner_up[1]}: {runner_up[2]}%") if runner_up else "," not in text, (label, text)
         assert not text.endswith(" 0%")
     assert sum("; then " in label for label in labels) == 1  # the 1's runner-up, a 7
+    assert len({round(cards.nth(i).bounding_box()["height"]) for i in range(6)}) == 1  # the last one too
     assert screen.locator("#draw-results .probs li").count() == 0  # one digit's big bars give way to the panels
     assert screen.locator("#draw-results").bounding_box()["height"] == results["height"]  # in the same box
     assert in_view(screen, "#draw-results .digits li:last-child")
