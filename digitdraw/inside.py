@@ -14,7 +14,7 @@ from torch import nn
 
 # Maps are tiled with a 1-pixel gap, this gray, so that each stays apart.
 GAP = 0.25
-# At most this many maps in a row: 8 keeps 32 maps of 28x28 readable on a phone.
+# At most this many maps in a row: 8 keeps the first layers' 28x28 maps readable on a phone.
 COLUMNS = 8
 
 

@@ -340,7 +340,7 @@ def test_the_model_tab_shows_the_model_card_on_any_screen(screen):
         image.scroll_into_view_if_needed()
         image.evaluate("(i) => i.decode()")  # rejects if the picture does not load
     text = card.inner_text()
-    assert "151,851 parameters" in text and "3x3 convolution: 32 filters" in text
+    assert "233,011 parameters" in text and "3x3 convolution: 40 filters" in text
     assert "BatchNorm2d(" not in text and "../shared" not in text  # plain words, no machine's paths
     assert card.locator("tbody tr").count() == 11
     assert screen.evaluate("document.documentElement.scrollWidth") <= screen.viewport_size["width"]
@@ -541,7 +541,7 @@ def test_looking_inside_the_model_at_a_drawing(page, held_out_digits):
     page.get_by_role("button", name="Look inside: the Draw tab's drawing").click()
     page.wait_for_function("document.querySelectorAll('#inside figure.layer').length === 5", timeout=WAIT_MS)
     assert page.locator("#inside figure.pooled").count() == 1 and page.locator("#inside tbody tr").count() == 11
-    assert "Convolution 1: 32 filters" in page.inner_text("#inside")
+    assert "Convolution 1: 40 filters" in page.inner_text("#inside")
 
 
 def test_browsing_to_a_digit_the_shipped_model_misreads(page):

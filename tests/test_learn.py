@@ -99,8 +99,8 @@ def test_looking_inside_shows_every_convolution_the_pooled_features_and_the_scor
     digit = np.zeros((28, 28), np.float32)
     digit[4:24, 12:16] = 1
     look = look_inside(classifier.model, classifier.contract.temperature, digit, classifier.contract.classes)
-    assert [layer.shape for layer in look.layers] == [(32, 28, 28), (32, 28, 28), (64, 14, 14), (64, 14, 14), (128, 7, 7)]
-    assert look.pooled.shape == (128, 3, 3) and all(layer.sentence for layer in look.layers + [look.pooled])
+    assert [layer.shape for layer in look.layers] == [(40, 28, 28), (40, 28, 28), (80, 14, 14), (80, 14, 14), (160, 7, 7)]
+    assert look.pooled.shape == (160, 3, 3) and all(layer.sentence for layer in look.layers + [look.pooled])
     np.testing.assert_allclose(look.scaled, look.logits / classifier.contract.temperature, rtol=1e-5)
     np.testing.assert_allclose(look.probabilities, classifier(digit[None])[0], atol=1e-5)
     small = look_inside(learn.SmallCNN(), 1.0, digit, tuple("0123456789"))

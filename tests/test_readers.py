@@ -20,11 +20,16 @@ def readers():
 
 def test_workers_read_what_the_serving_process_reads(readers, held_out_digits):
     here = DrawingReaders(load_classifier(), processes=0)
+    right = 0
     for digit in held_out_digits[::12]:  # one of each class
         drawing = {**drawing_of(digit), "id": 7}
         (answer, digits), (expected, expected_digits) = readers.read(drawing, ui.DRAW_PROMPT), here.read(drawing, ui.DRAW_PROMPT)
-        assert answer == expected and answer["number"] == str(digit.label) and answer["drawing"] == 7
+        assert answer == expected and answer["drawing"] == 7
         np.testing.assert_array_equal(digits, expected_digits)  # for the Learn tab's model, beside it
+        right += answer["number"] == str(digit.label)
+    # Real readings, not two empty ones: the pad reads about 97% of these writers' digits (3 of the
+    # 120 in held_out_digits go wrong; the first 9 of writer 30, an open loop, reads as 19).
+    assert right >= 9
 
 
 def test_a_worker_answers_a_bad_drawing_and_keeps_reading(readers, held_out_digits):
