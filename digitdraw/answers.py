@@ -25,7 +25,7 @@ from .reading import NOT_A_NUMBER, probabilities_dict, read_digit_steps, read_nu
 UNSURE_BELOW = 0.6
 # A digit is shown as unsure, too, when the model gives "not a digit" more than this, though under
 # the threshold that refuses it: a scribble shaped like an 8 can read as an 8 at 97% given that it is
-# a digit, and 26% "not a digit". Of 500 held-out writers' drawn digits, 0.6% are over 10%.
+# a digit, and 26% "not a digit". Of 500 held-out writers' drawn digits, 0.8% are over 10%.
 MAYBE_NOT_A_DIGIT = 0.1
 # An image sent as a data URL (an upload, or one sent back for its explanation) is at most this
 # large: as base64 (4/3 of it) it fits the 4 MB cap on a request's body (limits.MAX_BODY). The page
@@ -44,12 +44,17 @@ def png_data_url(picture: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def is_unsure(probabilities: np.ndarray, not_a_digit: float) -> bool:
+    """Whether a digit is shown as a guess: its ten probabilities (given that it is a digit) and the
+    model's probability that it is none."""
+    return bool(probabilities.max() < UNSURE_BELOW or not_a_digit > MAYBE_NOT_A_DIGIT)
+
+
 def digit_answer(digit: np.ndarray, probabilities: np.ndarray, preview: bool = True, not_a_digit: float = 0.0) -> Answer:
     """One digit: the top class, how sure, whether unsure, all ten probabilities (given that it is a
     digit) and (optionally) its 28x28. `not_a_digit` is the model's probability that it is none."""
     best = int(np.argmax(probabilities))
-    unsure = probabilities[best] < UNSURE_BELOW or not_a_digit > MAYBE_NOT_A_DIGIT
-    answer = {"digit": DIGITS[best], "confidence": float(probabilities[best]), "unsure": bool(unsure),
+    answer = {"digit": DIGITS[best], "confidence": float(probabilities[best]), "unsure": is_unsure(probabilities, not_a_digit),
               "probabilities": probabilities_dict(probabilities)}
     return {**answer, "preview": png_data_url(digit)} if preview else answer
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from digitdraw.answers import is_unsure
 from digitdraw.cuts import DIGIT_COUNT, digit_probabilities
 from digitdraw.errors import NoDigitError
 from digitdraw.inference import load_classifier
@@ -205,15 +206,16 @@ def label_of(job: tuple) -> int:
     return _photo_source(index)[1]
 
 
-def classify(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ten digits' probabilities of each 28x28 (NaN rows where the model refuses it), and
-    whether it refused it as not a digit."""
+def classify(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ten digits' probabilities of each 28x28 (NaN rows where the model refuses it), whether
+    it refused it as not a digit, and whether the app would show it as a sure digit."""
     classifier = load_classifier()
     rows = classifier(digits)
     refused = rows[:, DIGIT_COUNT] > classifier.not_a_digit_above
     probabilities = np.stack([digit_probabilities(row) for row in rows])
+    sure = np.array([not is_unsure(p, row[DIGIT_COUNT]) for p, row in zip(probabilities, rows)]) & ~refused
     probabilities[refused] = np.nan
-    return probabilities, refused
+    return probabilities, refused, sure
 
 
 def run_set(jobs: list[tuple], tags: list[tuple[str, ...]] | None = None, workers: int = 2) -> Results:
@@ -221,12 +223,13 @@ def run_set(jobs: list[tuple], tags: list[tuple[str, ...]] | None = None, worker
     rendered = synth.render_and_preprocess(render_job, jobs, workers)
     found = [i for i, (x, _) in enumerate(rendered) if x is not None]
     probabilities = np.full((len(jobs), 10), np.nan)
-    refused = np.zeros(len(jobs), bool)
+    refused, sure = np.zeros(len(jobs), bool), np.zeros(len(jobs), bool)
     if found:
-        probabilities[found], refused[found] = classify(np.stack([rendered[i][0] for i in found]))
+        probabilities[found], refused[found], sure[found] = classify(np.stack([rendered[i][0] for i in found]))
     results = Results()
     for i, job in enumerate(jobs):
-        results.add(label_of(job), probabilities[i], rendered[i][1] + (tags[i] if tags else ()), bool(refused[i]))
+        results.add(label_of(job), probabilities[i], rendered[i][1] + (tags[i] if tags else ()), bool(refused[i]),
+                    bool(sure[i]))
     return results
 
 
@@ -304,7 +307,7 @@ def non_digit_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list[
 def mnist_accuracy() -> float:
     """Accuracy on the raw MNIST test images, as the network gets them (a refusal counts as wrong)."""
     images, labels = mnist_test_set()
-    probabilities, _ = classify(images.astype(np.float32) / 255)
+    probabilities, _, _ = classify(images.astype(np.float32) / 255)
     return float((np.nan_to_num(probabilities, nan=-1).argmax(1) == labels).mean())
 
 

@@ -23,13 +23,16 @@ class Results:
     probabilities: list[np.ndarray] = field(default_factory=list)
     groups: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     refused: list[bool] = field(default_factory=list)  # the model read it as not a digit
+    sure: list[bool] = field(default_factory=list)  # the app shows it as a digit it is sure of
 
-    def add(self, label: int, probabilities: np.ndarray, tags: tuple[str, ...] = (), refused: bool = False) -> None:
+    def add(self, label: int, probabilities: np.ndarray, tags: tuple[str, ...] = (), refused: bool = False,
+            sure: bool = False) -> None:
         for tag in tags:
             self.groups[tag].append(len(self.labels))
         self.labels.append(label)
         self.probabilities.append(probabilities)
         self.refused.append(refused)
+        self.sure.append(sure)
 
     def correct(self) -> np.ndarray:
         probs = np.array(self.probabilities)
@@ -128,7 +131,7 @@ def describe(results: Results) -> dict[str, Any]:
 
 def describe_rejection(results: Results) -> dict[str, Any]:
     """What the report keeps of a set of things that are not digits: how many were rejected, by
-    condition, and what the others were read as."""
+    condition, what the others were read as, and how many were shown as a digit the app is sure of."""
     rejected = results.rejected()
     conditions = {}
     for tag in sorted(results.groups, key=natural_order):
@@ -137,4 +140,5 @@ def describe_rejection(results: Results) -> dict[str, Any]:
     read_as = np.nan_to_num(np.array(results.probabilities), nan=-1).argmax(1)[~rejected]
     return {**share_with_interval(int(rejected.sum()), len(results.labels)), "conditions": conditions,
             "refused_by_the_model": int(np.sum(results.refused)),
+            "shown_as_sure": share_with_interval(int(np.sum(results.sure)), len(results.labels)),
             "read_as": {str(d): int(np.sum(read_as == d)) for d in range(10)}}
