@@ -102,8 +102,10 @@ def _bias_trade(populations: dict[str, Report], scans: Report | None) -> str | N
   1s {moved("continental", 1)}, and cost US 7s: MNIST's drawn {moved("MNIST", 7)}, USPS's
   {moved("USPS", 7)}. USPS's 7s are few ({usps_7["n"]}, 95% interval {usps_7["low"]:.0%}-{usps_7["high"]:.0%}); the
   {scan_7["n"]} scan renders of them in the scans row read {scan_7["accuracy"]:.1%} ({SCAN_7S_ON_32_CHANNELS:.1%} on the
-  32-channel weights). Real US 7s in the calibration split, or a bias fitted with every population
-  weighed the same, are the levers left."""
+  32-channel weights). The calibration split's 7s come from MNIST, 1,000 USPS rows and the
+  pendigits writers, its 1s also from continental renders, and each class weighs the same however
+  its populations mix: a bias fitted with every population weighed the same too is the lever left
+  (untried)."""
 
 
 INTRO = """# digitdraw model card
