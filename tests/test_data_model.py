@@ -34,6 +34,7 @@ from training import data
 from training.train import (
     FALSE_REJECTION_BUDGET,
     MIN_REJECTION,
+    calibration_weights,
     fit_calibration,
     fold_bias,
     logits_of,
@@ -223,6 +224,29 @@ def test_calibration_recovers_a_known_temperature_and_bias():
     temperature, bias = fit_calibration(true_logits * 2.5 + 2.5 * lean, labels)
     assert temperature == pytest.approx(2.5, rel=0.05)
     np.testing.assert_allclose(bias, -(lean - lean.mean()), atol=0.1)
+
+
+def test_calibration_weighs_each_population_of_a_class_the_same():
+    labels = np.array([1] * 90 + [1] * 10 + [7] * 50)
+    populations = np.array(["continental"] * 90 + ["USPS"] * 10 + ["USPS"] * 50)
+    weight = calibration_weights(labels, populations).numpy()
+    assert weight[:90].sum() == pytest.approx(0.5) and weight[90:100].sum() == pytest.approx(0.5)
+    assert weight[100:].sum() == pytest.approx(1.0)
+
+
+def test_a_population_that_leans_does_not_outvote_the_others_because_it_is_many():
+    # Continental 1s the model reads as 7 and US 7s it reads right: as many of the 1s as the 7s
+    # and the US 1s together would pull the bias far to 1; weighed by population, less far.
+    torch.manual_seed(0)
+    logits = torch.zeros(1100, 11)
+    logits[:1000, 7] = 2.0  # 1s leaning to 7
+    logits[1000:, 7] = 4.0  # 7s
+    labels = torch.tensor([1] * 1000 + [7] * 100)
+    populations = np.array(["continental"] * 900 + ["USPS"] * 200)
+    logits[900:1000, 1], logits[900:1000, 7] = 4.0, 0.0  # US 1s, read right
+    _, by_count = fit_calibration(logits, labels)
+    _, by_population = fit_calibration(logits, labels, populations)
+    assert 0 < by_population[1] - by_population[7] < by_count[1] - by_count[7]
 
 
 def test_the_bias_folded_into_the_last_layer_gives_the_calibrated_probabilities():

@@ -10,7 +10,8 @@ paper) as canvases, tight crops, photos and scans, through `preprocess`, exactly
 see them. The model learns 11 classes: the ten digits and "not a digit". Every batch is augmented
 on-tensor (affine, elastic, stroke thickness). After training, on held-out data (the last 5,000
 MNIST training digits and the calibration split of every other source), a temperature and a bias
-per class are fitted so that the probabilities are calibrated (the bias goes into the last layer),
+per class are fitted so that the probabilities are calibrated (the bias goes into the last layer;
+every class, and every population of writers within a class, weighs the same),
 and the "not a digit" probability above which an image is refused is chosen; the temperature and
 the threshold are stored in the weights' contract.
 
@@ -100,16 +101,20 @@ def logits_of(model: Net, x: torch.Tensor, device: str, batch_size: int = 1000) 
     return torch.cat([model(x[i: i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
 
 
-def fit_calibration(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, torch.Tensor]:
+def fit_calibration(logits: torch.Tensor, labels: torch.Tensor,
+                    populations: np.ndarray | None = None) -> tuple[float, torch.Tensor]:
     """A temperature T and a bias per class c minimising the NLL of softmax(logits / T + c):
-    bias-corrected temperature scaling (Alexandari et al., 2020). Each class weighs the same, so
-    that c corrects what the model leans to, not how often each class is in the held-out mix.
+    bias-corrected temperature scaling (Alexandari et al., 2020). Each class weighs the same, and
+    within a class each population (MNIST, USPS, pendigits, ... ; None: one population) weighs the
+    same, so that c corrects what the model leans to, not how many images of each class, or of each
+    population, the held-out mix happens to have.
 
     Why a bias: trained on MNIST's US hand, the model leans to 7 for a 1 with a long flag, which
     continental writers make; on the calibration writers' digits it finds 1s under-read and 3s
-    over-read (see MODEL_CARD.md for what that gains and costs)."""
-    counts = torch.bincount(labels, minlength=logits.shape[1]).clamp(min=1).float()
-    weight = (1 / counts)[labels]
+    over-read. Why populations: weighed by its images, a class's bias is set by MNIST and the
+    continental renders, its biggest populations, and USPS's few 7s hardly move it (see
+    MODEL_CARD.md for what each weighing gains and costs)."""
+    weight = calibration_weights(labels.numpy(), np.zeros(len(labels)) if populations is None else populations)
     log_t = torch.zeros(1, requires_grad=True)
     bias = torch.zeros(logits.shape[1], requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t, bias], lr=0.1, max_iter=500)
@@ -122,6 +127,18 @@ def fit_calibration(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, 
 
     optimizer.step(closure)
     return float(log_t.detach().exp()), (bias.detach() - bias.detach().mean())
+
+
+def calibration_weights(labels: np.ndarray, populations: np.ndarray) -> torch.Tensor:
+    """A weight per image: every class sums to 1, split evenly between the populations it has."""
+    weight = np.zeros(len(labels))
+    for label in np.unique(labels):
+        in_class = labels == label
+        present = np.unique(populations[in_class])
+        for population in present:
+            cell = in_class & (populations == population)
+            weight[cell] = 1 / (len(present) * cell.sum())
+    return torch.from_numpy(weight).float()
 
 
 def fold_bias(model: Net, temperature: float, bias: torch.Tensor) -> None:
@@ -137,10 +154,11 @@ def rejection_threshold(not_a_digit: np.ndarray, labels: np.ndarray) -> float:
     return max(MIN_REJECTION, float(np.quantile(digits, 1 - FALSE_REJECTION_BUDGET)))
 
 
-def calibrate(model: Net, x_cal: torch.Tensor, y_cal: torch.Tensor, device: str) -> tuple[float, float]:
+def calibrate(model: Net, x_cal: torch.Tensor, y_cal: torch.Tensor, populations: np.ndarray,
+              device: str) -> tuple[float, float]:
     """Fit the temperature and the classes' bias on held-out data, fold the bias into the model,
     and choose the "not a digit" threshold on the calibrated probabilities: (temperature, threshold)."""
-    temperature, bias = fit_calibration(logits_of(model, x_cal, device), y_cal)
+    temperature, bias = fit_calibration(logits_of(model, x_cal, device), y_cal, populations)
     fold_bias(model, temperature, bias)
     print("bias per class", " ".join(f"{c}:{b:+.2f}" for c, b in zip(CLASSES, bias.tolist())))
     not_a_digit = torch.softmax(logits_of(model, x_cal, device) / temperature, dim=1)[:, NOT_A_DIGIT].numpy()
@@ -191,24 +209,27 @@ def main(argv: list[str] | None = None) -> None:
     mnist = images.astype(np.float32) / 255
     split = len(mnist) * 11 // 12  # the last 5,000 of MNIST's 60,000 calibrate the temperature
     x_parts, y_parts = [mnist[:split]], [labels[:split]]
-    calib_x, calib_y = [mnist[split:]], [labels[split:]]
+    calib_x, calib_y, calib_populations = [mnist[split:]], [labels[split:]], [np.full(len(mnist) - split, "MNIST")]
     if not args.no_real:
         t0 = time.time()
-        for name, xs, ys in (("train", x_parts, y_parts), ("calibration", calib_x, calib_y))[1 if trained else 0:]:
-            real_x, real_y = render_real_set(name, args.seed, DRY_RUN_SOURCES if args.dry_run else None)
+        for name, xs, ys, populations in (("train", x_parts, y_parts, []),
+                                          ("calibration", calib_x, calib_y, calib_populations))[1 if trained else 0:]:
+            real_x, real_y, real_populations = render_real_set(name, args.seed, DRY_RUN_SOURCES if args.dry_run else None)
             xs.append(real_x)
             ys.append(real_y)
+            populations.append(real_populations)
         print(f"rendered real handwriting and non-digits in {time.time() - t0:.0f}s: "
               f"{sum(map(len, x_parts)) - split} training, {sum(map(len, calib_x)) - len(mnist) + split} calibration images")
     x, y = as_tensor(np.concatenate(x_parts)), torch.from_numpy(np.concatenate(y_parts))
     x_cal, y_cal = as_tensor(np.concatenate(calib_x)), torch.from_numpy(np.concatenate(calib_y))
+    populations_cal = np.concatenate(calib_populations)
     x_test, y_test = as_tensor(test_images.astype(np.float32) / 255), torch.from_numpy(test_labels)
 
     if trained:  # refit its calibration and save it, this command appended to its own
         model, contract = trained
         calibrate_and_save(model.to(args.device), dataclasses.replace(
             contract, preprocessing_version=PREPROCESSING_VERSION, command=f"{contract.command} && {command}"),
-            x_cal, y_cal, x_test, y_test, args)
+            x_cal, y_cal, populations_cal, x_test, y_test, args)
         return
     model = Net().to(args.device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
@@ -226,14 +247,16 @@ def main(argv: list[str] | None = None) -> None:
 
     calibrate_and_save(model, Contract(
         preprocessing_version=PREPROCESSING_VERSION, temperature=1.0, command=command, seed=args.seed,
-        date=datetime.date.today().isoformat(), train_writers=data.TRAIN_WRITERS), x_cal, y_cal, x_test, y_test, args)
+        date=datetime.date.today().isoformat(), train_writers=data.TRAIN_WRITERS),
+        x_cal, y_cal, populations_cal, x_test, y_test, args)
 
 
 def calibrate_and_save(model: Net, contract: Contract, x_cal: torch.Tensor, y_cal: torch.Tensor,
-                       x_test: torch.Tensor, y_test: torch.Tensor, args: argparse.Namespace) -> None:
+                       populations_cal: np.ndarray, x_test: torch.Tensor, y_test: torch.Tensor,
+                       args: argparse.Namespace) -> None:
     """Calibrate the model, measure it as saved on MNIST's test set, and save it with `contract`,
     its calibration and accuracy filled in."""
-    temperature, threshold = calibrate(model, x_cal, y_cal, args.device)
+    temperature, threshold = calibrate(model, x_cal, y_cal, populations_cal, args.device)
     test_accuracy = (logits_of(model, x_test, args.device).argmax(1) == y_test).float().mean().item()
     print(f"temperature {temperature:.3f}  not a digit over {threshold:.3f}  MNIST test accuracy {test_accuracy:.4f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """What training renders: real handwriting and things that are not digits, as the app sees them.
 
-    x, y = render_real_set("train", seed)     # preprocessed 28x28s and their labels (10: not a digit)
+    x, y, population = render_real_set("train", seed)   # preprocessed 28x28s, labels (10: not a digit), sources
 
 Sources of each split ('train', 'calibration'), every one rendered as canvases, photos or scans and
 passed through `preprocess`:
@@ -122,8 +122,13 @@ def render_job(job: tuple[str, str, int, int, int]) -> tuple[Any, tuple[str, ...
     raise ValueError(f"unknown kind {kind!r}")
 
 
-KINDS = ("canvas", "tight drawing", "pen photo", "usps photo", "scan", "optdigits canvas", "optdigits scan",
-         "optdigits photo", "continental canvas", "continental photo", "negative canvas", "negative photo", "paper crop")
+# Every kind of image, and the population of writers (or of non-digits) it comes from: the
+# calibration weighs each population of a class the same (training/train.py).
+POPULATION_OF = {"canvas": "pendigits", "tight drawing": "pendigits", "pen photo": "pendigits",
+                 "usps photo": "USPS", "scan": "USPS", "optdigits canvas": "optdigits", "optdigits scan": "optdigits",
+                 "optdigits photo": "optdigits", "continental canvas": "continental", "continental photo": "continental",
+                 "negative canvas": "not a digit", "negative photo": "not a digit", "paper crop": "not a digit"}
+KINDS = tuple(POPULATION_OF)
 
 
 def real_jobs(split: str, seed: int, limit: int | None = None) -> tuple[list[tuple], list[int]]:
@@ -179,19 +184,22 @@ def render_fingerprint() -> str:
     return hashlib.sha256("".join(code).encode()).hexdigest()[:12]
 
 
-def render_real_set(split: str, seed: int, limit: int | None = None, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """The split's sources rendered, preprocessed: (N, 28, 28) float32 and (N,) labels. Images in
-    which the preprocessing finds nothing (a page with nothing on it) are left out."""
+def render_real_set(split: str, seed: int, limit: int | None = None,
+                    workers: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The split's sources rendered, preprocessed: (N, 28, 28) float32, (N,) labels and (N,) the
+    population each comes from (POPULATION_OF). Images in which the preprocessing finds nothing (a
+    page with nothing on it) are left out."""
     cache = CACHE_DIR / f"real-{split}-seed{seed}-{render_fingerprint()}.npz"
     if limit is None and cache.exists():
         stored = np.load(cache)
-        return stored["x"], stored["y"]
+        return stored["x"], stored["y"], stored["population"]
     jobs, labels = real_jobs(split, seed, limit)
     rendered = synth.render_and_preprocess(render_job, jobs, workers)
     keep = [i for i, (x, _) in enumerate(rendered) if x is not None]
     x = np.stack([rendered[i][0] for i in keep]).astype(np.float32)
     y = np.array([labels[i] for i in keep], np.int64)
+    population = np.array([POPULATION_OF[jobs[i][1]] for i in keep])
     if limit is None:
         CACHE_DIR.mkdir(exist_ok=True)
-        np.savez_compressed(cache, x=x, y=y)
-    return x, y
+        np.savez_compressed(cache, x=x, y=y, population=population)
+    return x, y, population
