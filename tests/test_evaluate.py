@@ -116,3 +116,13 @@ def test_the_model_cards_pictures_are_drawn_from_a_report(tmp_path):
         assert picture.size[0] == int(plots.WIDTH * plots.DPI)
         corner = picture.getpixel((2, 2))
         assert corner == ((11, 15, 25) if name.endswith("-dark.png") else (255, 255, 255))  # the page's colour
+
+
+def test_the_reliability_picture_pools_every_digit_sets_answers_bin_by_bin():
+    from training.plots import pooled_reliability
+
+    report_ = a_report()  # 10 sets of 500, 1 not found each: 499 answers, 10% at 0.5 (45% right), 90% at 0.99
+    bins = pooled_reliability(report_)
+    assert [b["n"] for b in bins] == [round(10 * 499 * 0.1), round(10 * 499 * 0.9)]
+    assert bins[0]["confidence"] == pytest.approx(0.5) and bins[0]["accuracy"] == pytest.approx(0.45)
+    assert bins[1]["accuracy"] == pytest.approx(0.98)

@@ -22,6 +22,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from training.metrics import CALIBRATION_BINS, wilson_interval  # noqa: E402
+
 OUT = Path(__file__).resolve().parent.parent / "digitdraw" / "static" / "model"
 DPI = 200
 WIDTH = 3.6  # inches: 360 CSS px on a phone at 2x
@@ -30,6 +32,8 @@ FONT = 8
 THEMES = {"": {"background": "#ffffff", "text": "#1f2937", "muted": "#4b5563", "grid": "#d1d5db"},
           "-dark": {"background": "#0b0f19", "text": "#f3f4f6", "muted": "#d1d5db", "grid": "#374151"}}
 ACCENT = "#ea580c"  # orange, 3.6:1 on white and 5.5:1 on the dark page: marks, not text
+# A reliability bin with fewer answers is not drawn: its 95% interval would span over 30 points.
+MIN_BIN_IMAGES = 30
 
 Report = dict[str, Any]
 
@@ -98,13 +102,30 @@ def confusion(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     return fig
 
 
+def pooled_reliability(report: Report) -> list[dict[str, float]]:
+    """Every digit set's reliability bins pooled: per bin, mean confidence, accuracy and images.
+    One set's low-confidence bins hold a handful of answers each; pooled, they hold hundreds."""
+    pooled: dict[int, np.ndarray] = {}  # bin -> (images, right, sum of confidence)
+    for r in [*report["populations"].values(), *report["sets"].values()]:
+        answered = r["n"] - r["no_digit_found"] - r["not_a_digit"]
+        for b in r["reliability"]:
+            count = b["share"] * answered
+            index = min(int(b["confidence"] * CALIBRATION_BINS), CALIBRATION_BINS - 1)
+            pooled[index] = pooled.get(index, np.zeros(3)) + [count, b["accuracy"] * count, b["confidence"] * count]
+    return [{"confidence": float(total / n), "accuracy": float(right / n), "n": round(n)}
+            for _, (n, right, total) in sorted(pooled.items()) if n > 0]
+
+
 def reliability(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(WIDTH, WIDTH * 0.9))
     ax.plot([0, 1], [0, 1], color=ax_theme["muted"], linestyle="--", linewidth=0.8, label="calibrated")
-    for (name, r), marker in zip(list(report["populations"].items())[1:4], "osd"):
-        bins = r["reliability"]
-        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker=marker, markersize=2.5,
-                linewidth=0.8, label=f"{short(name)} (ECE {r['ece']:.1%})")
+    bins = [b for b in pooled_reliability(report) if b["n"] >= MIN_BIN_IMAGES]
+    low, high = np.array([wilson_interval(round(b["accuracy"] * b["n"]), b["n"]) for b in bins]).T
+    accuracy = np.array([b["accuracy"] for b in bins])
+    ax.errorbar([b["confidence"] for b in bins], accuracy, yerr=[accuracy - low, high - accuracy], marker="o",
+                markersize=2.5, linewidth=0.8, capsize=2, color=ACCENT,
+                label=f"every digit set, {sum(b['n'] for b in bins):,} answers\n(95% intervals; bins of "
+                      f"{MIN_BIN_IMAGES} or more)")
     ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
     title(fig, "Is a 90% answer right 90% of the time?")
