@@ -312,6 +312,28 @@ def test_how_it_was_read_shows_no_headings_over_nothing(page, held_out_digits):
     assert page.errors == []
 
 
+def test_an_explanation_arriving_after_the_clear_is_not_shown(page, held_out_digits):
+    # The answer for the drawing before the Clear is stale when it arrives; the panel stays empty.
+    open_explanation(page)
+    empty = page.inner_text("#draw-explain .explain-status")
+    held, holding = [], [True]
+    explaining = lambda route: holding[0] and "explain_reading" in (route.request.post_data or "")  # noqa: E731
+    page.route(READING, lambda route: held.append(route) if explaining(route) else route.continue_())
+    assert draw(page, held_out_digits[84]) == "7"
+    page.wait_for_function("document.querySelector('#draw-explain .explain-status').textContent === 'Reading…'",
+                           timeout=WAIT_MS)
+    assert held, "no explanation was asked for"
+    page.click("#sketch button[data-action=clear]")
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    page.wait_for_load_state("networkidle")  # the held answers have all arrived
+    page.evaluate("() => new Promise(requestAnimationFrame)")  # and their handlers have run
+    assert page.inner_text("#draw-explain .explain-status") == empty
+    assert page.locator("#draw-explain .steps-part").is_hidden()
+    assert page.errors == []
+
+
 def test_a_thin_ones_steps_are_pictures_in_boxes_no_taller_than_the_pad(screen):
     box = screen.locator("#sketch canvas").bounding_box()
     x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.1

@@ -46,14 +46,11 @@ async function refresh() {
   if (wanted.key === explained) return;
   explained = wanted.key;
   note.textContent = "Reading…";
-  let answer;
-  try {
-    answer = await server.explain_reading(wanted.body);
-  } catch (error) {
-    answer = { status: "The server did not answer. Close and open this panel to retry.", steps: [], saliency: [] };
-    explained = null;
-  }
-  if (wanted.key === explained || explained === null) render(answer);
+  const answer = await server.explain_reading(wanted.body).catch(() => null);
+  // Something newer is on show (another drawing, or the pad cleared): this answer is stale.
+  if (wanted.key !== explained) return;
+  if (!answer) explained = null;  // closing and opening the panel asks again
+  render(answer ?? { status: "The server did not answer. Close and open this panel to retry.", steps: [], saliency: [] });
 }
 
 toggle.addEventListener("click", () => {
