@@ -28,18 +28,20 @@ function render(answer) {
     `<th>÷ temperature</th><th>probability</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+let asked = 0;  // clicks so far: only the latest one's answer is shown, whatever order they arrive in
+
 element.querySelectorAll("button[data-source]").forEach((button) => button.addEventListener("click", async () => {
   const upload = button.dataset.source === "upload";
   const drawing = shared.current();
   const body = upload ? (shared.upload.image && { image: shared.upload.image }) : (drawing?.strokes.length && { drawing });
   if (!body) {
+    asked += 1;  // an answer still on its way is for something no longer asked
     render({ status: upload ? "Upload an image on the Upload tab first." : "Draw a digit on the Draw tab first.", layers: [] });
     return;
   }
+  const mine = ++asked;
   note.textContent = "Looking inside…";
-  try {
-    render(await server.inside(body));
-  } catch (error) {
-    render({ status: "The server did not answer. Try again.", layers: [] });
-  }
+  const answer = await server.inside(body).catch(() => null);
+  if (mine !== asked) return;
+  render(answer ?? { status: "The server did not answer. Try again.", layers: [] });
 }));

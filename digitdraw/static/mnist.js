@@ -31,13 +31,14 @@ function render(answer) {
     `</span><span aria-hidden="true">${percent(answer.probabilities[c])}</span></li>`).join("");
 }
 
+let asked = 0;  // clicks so far: only the latest one's answer is shown, whatever order they arrive in
+
 async function ask(request) {
+  const mine = ++asked;
   note.textContent = "Reading…";
-  try {
-    render(await server.browse(request));
-  } catch (error) {
-    note.textContent = "The server did not answer. Try again.";
-  }
+  const answer = await server.browse(request).catch(() => null);
+  if (mine !== asked) return;
+  render(answer ?? { status: "The server did not answer. Try again." });
 }
 
 const actions = {
