@@ -225,10 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     populations_cal = np.concatenate(calib_populations)
     x_test, y_test = as_tensor(test_images.astype(np.float32) / 255), torch.from_numpy(test_labels)
 
-    if trained:  # refit its calibration and save it, this command appended to its own
+    if trained:  # refit its calibration and save it, this command appended to its own (once: a refit reaches the same fit)
         model, contract = trained
+        history = contract.command if contract.command.endswith(command) else f"{contract.command} && {command}"
         calibrate_and_save(model.to(args.device), dataclasses.replace(
-            contract, preprocessing_version=PREPROCESSING_VERSION, command=f"{contract.command} && {command}"),
+            contract, preprocessing_version=PREPROCESSING_VERSION, command=history),
             x_cal, y_cal, populations_cal, x_test, y_test, args)
         return
     model = Net().to(args.device).to(memory_format=torch.channels_last)
