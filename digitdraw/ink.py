@@ -271,7 +271,10 @@ def extract_ink(gray: np.ndarray, on_sheet: bool = False) -> InkMap:
         dark_ink = float(gray.mean(dtype=np.float64)) <= level
         return InkMap(_scaled(level - gray if dark_ink else gray - level, 0.0, _peak_min(level, dark_ink)), dark_ink, True)
     thumb = thumbnail(gray)
-    dark_ink = ink_is_dark(thumb)
+    # A sheet is the light region of its photo, so what is written on it is dark. The vote, cast on
+    # a faint pencil digit under a shadow across the sheet, took the lit part for light ink, and
+    # the digit was read whole with the desk: 1 of the evaluation's 500 desk photos refused.
+    dark_ink = on_sheet or ink_is_dark(thumb)
     sign = 1 if dark_ink else -1
     window = max(3, int(BACKGROUND_WINDOW * max(gray.shape))) | 1
     paper = _closing(gray, window, dark_ink)
