@@ -18,7 +18,7 @@ from . import explain
 from .errors import InvalidImageError, NoDigitError, NotADigitError
 from .inference import Classifier
 from .model import DIGITS
-from .reading import NOT_A_NUMBER, probabilities_dict, read_digit_steps, read_number_steps
+from .reading import NOT_A_NUMBER, probabilities_dict, read_digit_steps, read_number_steps, retraced_digits
 
 # A top probability under this is shown as a guess, with its runner-up: the probabilities are
 # calibrated, so such an answer is wrong about as often as 1 - its probability (over 40%).
@@ -50,11 +50,14 @@ def is_unsure(probabilities: np.ndarray, not_a_digit: float) -> bool:
     return bool(probabilities.max() < UNSURE_BELOW or not_a_digit > MAYBE_NOT_A_DIGIT)
 
 
-def digit_answer(digit: np.ndarray, probabilities: np.ndarray, preview: bool = True, not_a_digit: float = 0.0) -> Answer:
+def digit_answer(digit: np.ndarray, probabilities: np.ndarray, preview: bool = True, not_a_digit: float = 0.0,
+                 scribbled: bool = False) -> Answer:
     """One digit: the top class, how sure, whether unsure, all ten probabilities (given that it is a
-    digit) and (optionally) its 28x28. `not_a_digit` is the model's probability that it is none."""
+    digit) and (optionally) its 28x28. `not_a_digit` is the model's probability that it is none;
+    `scribbled`: drawn over itself (reading.retraced), so shown as unsure whatever the model says."""
     best = int(np.argmax(probabilities))
-    answer = {"digit": DIGITS[best], "confidence": float(probabilities[best]), "unsure": is_unsure(probabilities, not_a_digit),
+    unsure = scribbled or is_unsure(probabilities, not_a_digit)
+    answer = {"digit": DIGITS[best], "confidence": float(probabilities[best]), "unsure": unsure,
               "probabilities": probabilities_dict(probabilities)}
     return {**answer, "preview": png_data_url(digit)} if preview else answer
 
@@ -130,7 +133,8 @@ def recognize_batch(classifier: Classifier, images: list[Any], prompt: str, blan
         except InvalidImageError as e:
             answers[i]["status"] = f"Can't read that file — {e}"
             continue
-        read = [digit_answer(d.steps.result, d.digit_probabilities, previews, d.not_a_digit) for d in reading.digits]
+        read = [digit_answer(d.steps.result, d.digit_probabilities, previews, d.not_a_digit, scribbled)
+                for d, scribbled in zip(reading.digits, retraced_digits(image, reading))]
         answers[i].update(number="".join(d["digit"] for d in read), digits=read, status=status_line(read))
         if on_digits:
             on_digits(np.stack([d.steps.result for d in reading.digits]))

@@ -52,12 +52,9 @@ def draw_strokes(draw: ImageDraw.ImageDraw, strokes: list[np.ndarray], width: fl
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
 
 
-def render_drawing(drawing: dict) -> Image.Image:
-    """A drawing as the app's pad sends it, black on a white canvas at most WORKING_SIZE a side.
-
-    `drawing` is {"width": w, "height": h, "brush": px, "strokes": [[[x, y], ...], ...]} in the
-    pad's pixels. Raises InvalidImageError for anything else, NoDigitError when there are no strokes.
-    """
+def drawing_strokes(drawing: dict) -> tuple[list[np.ndarray], float, tuple[int, int]]:
+    """A drawing's strokes in the pixels of its rendering (see render_drawing), their brush there,
+    and the rendering's size (width, height). Raises as render_drawing does."""
     try:
         width, height, brush = (float(drawing[key]) for key in ("width", "height", "brush"))
         strokes = [np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in drawing["strokes"]]
@@ -71,8 +68,18 @@ def render_drawing(drawing: dict) -> Image.Image:
     if not strokes:
         raise NoDigitError("The pad is empty. Draw a digit.", blank=True)
     scale = min(1.0, WORKING_SIZE / max(width, height))
-    image = Image.new("L", (max(1, round(width * scale)), max(1, round(height * scale))), 255)
-    draw_strokes(ImageDraw.Draw(image), [stroke * scale for stroke in strokes], brush * scale, 0)
+    return [stroke * scale for stroke in strokes], brush * scale, (max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def render_drawing(drawing: dict) -> Image.Image:
+    """A drawing as the app's pad sends it, black on a white canvas at most WORKING_SIZE a side.
+
+    `drawing` is {"width": w, "height": h, "brush": px, "strokes": [[[x, y], ...], ...]} in the
+    pad's pixels. Raises InvalidImageError for anything else, NoDigitError when there are no strokes.
+    """
+    strokes, brush, size = drawing_strokes(drawing)
+    image = Image.new("L", size, 255)
+    draw_strokes(ImageDraw.Draw(image), strokes, brush, 0)
     return image
 
 
