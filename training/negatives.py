@@ -91,15 +91,50 @@ def _star(rng: np.random.Generator) -> list[np.ndarray]:
     return [_polyline(list(zip(50 + radii * np.cos(angles), 50 + radii * np.sin(angles))), 5)]
 
 
-def _scribble(rng: np.random.Generator) -> list[np.ndarray]:
+def _fit_box(path: np.ndarray) -> np.ndarray:
+    """A path scaled and moved to fill the 100-unit box (5-unit margins), its aspect kept."""
+    low, high = path.min(axis=0), path.max(axis=0)
+    return 5 + 90 * (path - low) / max(float((high - low).max()), 1e-6)
+
+
+def _tangle(rng: np.random.Generator) -> np.ndarray:
     """A hand going back and forth over an area: loops at a few random frequencies, drifting."""
     t = np.linspace(0, 1, int(rng.integers(80, 200)))
     loops = rng.uniform(3, 12, 2)
     x = np.sin(2 * np.pi * loops[0] * t + rng.uniform(0, 6)) * rng.uniform(15, 35)
     y = np.sin(2 * np.pi * loops[1] * t + rng.uniform(0, 6)) * rng.uniform(15, 35)
-    path = np.stack([x, y], axis=1) + np.cumsum(rng.normal(0, 2.5, (len(t), 2)), axis=0)
-    low, high = path.min(axis=0), path.max(axis=0)
-    return [5 + 90 * (path - low) / max(float((high - low).max()), 1e-6)]
+    return np.stack([x, y], axis=1) + np.cumsum(rng.normal(0, 2.5, (len(t), 2)), axis=0)
+
+
+def _coil(rng: np.random.Generator) -> np.ndarray:
+    """Loop after loop while the hand drifts: a ball of circles, or a spring of them (4 loops or
+    more: two stacked loops are an 8, and two or three laps of one are a 0 gone over again)."""
+    turns = rng.uniform(4, 10)
+    t = np.linspace(0, 2 * np.pi * turns, int(24 * turns))
+    radius = rng.uniform(15, 30) * (1 + 0.25 * np.sin(t / turns * rng.uniform(1, 3)))
+    heading = rng.uniform(0, 2 * np.pi)
+    drift = rng.uniform(0, 1.2) * radius[0] * turns * np.array([np.cos(heading), np.sin(heading)])
+    squash = rng.uniform(0.4, 1.0)
+    loops = np.stack([radius * np.cos(t), squash * radius * np.sin(t)], axis=1)
+    return loops + np.outer(t / t[-1], drift) + np.cumsum(rng.normal(0, 1.0, loops.shape), axis=0)
+
+
+def _hatching(rng: np.random.Generator) -> np.ndarray:
+    """Back and forth across an area, as one shades it or crosses something out: a zigzag of 5-16
+    passes at a random angle."""
+    passes = int(rng.integers(5, 17))
+    ends = np.where(np.arange(passes + 1) % 2, 1.0, -1.0) * rng.uniform(30, 45) + rng.normal(0, 4, passes + 1)
+    across = np.linspace(-40, 40, passes + 1) * rng.uniform(0.3, 1.0) + rng.normal(0, 2, passes + 1)
+    path = _polyline(list(zip(ends, across)), 6)
+    return _rotate(path + 50, rng.uniform(0, 180)) - 50
+
+
+# A scribble is drawn one of these ways, each as often.
+SCRIBBLES = (_tangle, _coil, _hatching)
+
+
+def _scribble(rng: np.random.Generator) -> list[np.ndarray]:
+    return [_fit_box(SCRIBBLES[int(rng.integers(len(SCRIBBLES)))](rng))]
 
 
 def shape(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
@@ -185,6 +220,11 @@ def shape(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
 def random_shape(rng: np.random.Generator, writer: int = 0) -> PenDigit:
     """A drawing of a random one of SHAPES, as a PenDigit labelled NOT_A_DIGIT."""
     return as_pen(shape(SHAPES[int(rng.integers(len(SHAPES)))], rng), writer)
+
+
+def random_scribble(rng: np.random.Generator, writer: int = 0) -> PenDigit:
+    """A scribble (one of SCRIBBLES), as a PenDigit labelled NOT_A_DIGIT."""
+    return as_pen(shape("scribble", rng), writer)
 
 
 # --------------------------------------------------------------------------- look-alikes

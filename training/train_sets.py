@@ -8,8 +8,8 @@ passed through `preprocess`:
 - the same writers' 1, 4, 6, 7 and 9 written the continental way (training/continental.py);
 - USPS scans: photos and scans, both polarities;
 - optdigits forms by writers in Istanbul (32x32 bitmaps): canvases, scans, photos;
-- not digits: Omniglot characters (look-alikes left out) and drawn shapes, scribbles and doodles
-  (training/negatives.py) on canvases and in photos, and pieces of photos of empty paper.
+- not digits: Omniglot characters (look-alikes left out), drawn shapes and doodles, and as many
+  scribbles again (training/negatives.py) on canvases and in photos, and pieces of photos of empty paper.
 The evaluation's sets are apart (training/eval_sets.py): changing this mix never changes a test set.
 Rendering takes about 15 minutes on 2 cores; the result is cached in cache/, keyed by a hash of
 the code and the mix that render it.
@@ -47,6 +47,10 @@ TRAIN_SCANS = synth.ScanDistribution(margins=(0.0, 0.15), light_ink=0.3, sides=(
 TIGHT_MARGINS = (0.0, 0.15)  # a drawing cropped to its ink, as a screenshot tool would
 # Drawn shapes per split: about as many as the Omniglot drawings, so that the class learns both.
 SHAPE_COUNT = {"train": 3000, "calibration": 500}
+# Scribbles on top (tangles, coils, hatching): a scribble is where the model slips most, read as a
+# sure 8 or 4 (with 3000 shapes of 25 kinds, 120 of them were scribbles; these weights showed 12%
+# of coils as a sure digit).
+SCRIBBLE_COUNT = {"train": 3000, "calibration": 500}
 # Pieces of photos of empty paper (most are no digit to the preprocessing; the rest are negatives).
 PAPER_CROPS = {"train": 1500, "calibration": 300}
 # A crop of an empty page: this share of its short side, at a random place.
@@ -64,7 +68,7 @@ class Sources:
     pen: list[data.PenDigit]
     usps: tuple[np.ndarray, np.ndarray]  # ink maps, labels
     optdigits: tuple[np.ndarray, np.ndarray]
-    negatives: list[data.PenDigit]  # Omniglot characters and shapes, labelled NOT_A_DIGIT
+    negatives: list[data.PenDigit]  # Omniglot characters, shapes and scribbles, labelled NOT_A_DIGIT
 
 
 @lru_cache(maxsize=2)
@@ -75,6 +79,7 @@ def sources(split: str) -> Sources:
     omniglot = [negatives.as_pen(c) for c in data.omniglot_for(split) if negatives.is_negative(c)]
     shapes_rng = np.random.default_rng(list(split.encode()))
     shapes = [negatives.random_shape(shapes_rng) for _ in range(SHAPE_COUNT[split])]
+    shapes += [negatives.random_scribble(shapes_rng) for _ in range(SCRIBBLE_COUNT[split])]
     return Sources(data.pendigits_for(writers), (ink[data.USPS_SPLITS[split]], labels[data.USPS_SPLITS[split]]),
                    data.load_optdigits(split), omniglot + shapes)
 
