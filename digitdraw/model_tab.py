@@ -14,9 +14,11 @@ from .paths import PACKAGE_DIR
 
 PLOTS_DIR = PACKAGE_DIR / "static" / "model"  # drawn by training/plots.py from the evaluation report, light and dark
 PLOTS = (("populations", "Accuracy per class, for each population of writers"),
-         ("conditions", "Accuracy by population, set and number length, with 95% intervals"),
+         ("conditions", "Accuracy by population, set and number length, and how often non-digits are rejected, "
+                        "with 95% intervals"),
          ("confusion", "What each digit is read as"),
-         ("reliability", "Reliability: how often an answer of each confidence is right"))
+         ("reliability", "Reliability: how often an answer of each confidence is right"),
+         ("sure_non_digits", "Things that are not digits that the model was sure were digits, as it saw them"))
 
 CSS = """
 .plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); gap: 16px; }

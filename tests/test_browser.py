@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
+from digitdraw import model_tab
 from digitdraw.gradio_compat import SERVER_FUNCTION_ROUTE
 from tests.harness import (
     CHROMIUM,
@@ -357,7 +358,7 @@ def test_the_model_tab_shows_the_model_card_on_any_screen(screen):
     screen.get_by_role("tab", name="Model").click()
     card = screen.locator("#model-card")
     card.locator("table").wait_for()
-    assert card.locator("img.light-only").count() == 4
+    assert card.locator("img.light-only").count() == len(model_tab.PLOTS) == 5
     for image in card.locator("img.light-only").all():  # lazy: each loads once it is scrolled to
         image.scroll_into_view_if_needed()
         image.evaluate("(i) => i.decode()")  # rejects if the picture does not load

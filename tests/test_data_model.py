@@ -33,7 +33,6 @@ from tests.harness import ROOT
 from training import data
 from training.train import (
     FALSE_REJECTION_BUDGET,
-    MIN_REJECTION,
     calibration_weights,
     fit_calibration,
     fold_bias,
@@ -211,9 +210,9 @@ def test_the_rejection_threshold_refuses_at_most_the_budget_of_held_out_digits()
     labels = np.array([3] * 9000 + [10] * 1000)
     not_a_digit = np.concatenate([rng.beta(0.3, 20, 9000), rng.beta(20, 0.5, 1000)])
     threshold = rejection_threshold(not_a_digit, labels)
-    assert (not_a_digit[labels != 10] > threshold).mean() <= FALSE_REJECTION_BUDGET
-    assert threshold >= MIN_REJECTION
-    assert rejection_threshold(np.zeros(10), np.zeros(10, int)) == MIN_REJECTION  # never under an even chance
+    digits = not_a_digit[labels != 10]
+    assert (digits > threshold).mean() <= FALSE_REJECTION_BUDGET < (digits > threshold * 0.99).mean()
+    assert (not_a_digit[labels == 10] > threshold).mean() > 0.99  # the negatives, far above, are not what sets it
 
 
 def test_calibration_recovers_a_known_temperature_and_bias():
@@ -268,4 +267,4 @@ def test_training_runs_end_to_end_and_records_how_to_reproduce_it(tmp_path):
     assert contract.preprocessing_version == PREPROCESSING_VERSION
     assert contract.input_size == 28 and contract.train_writers == data.TRAIN_WRITERS
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 11)
-    assert 0.5 <= contract.not_a_digit_above <= 1
+    assert 0 < contract.not_a_digit_above <= 1

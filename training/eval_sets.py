@@ -53,6 +53,9 @@ PHOTO_SETS = {"photos": EVAL_PHOTOS, "crops": EVAL_CROPS, "edge": EVAL_EDGE, "di
 PEN_INKS = (("black", 0.4), ("blue", 0.4), ("pencil", 0.2))  # what people write on a pad with
 EVAL_SCANS = synth.ScanDistribution(margins=(0.0, 0.1), light_ink=0.0, sides=(32, 240), blur=(0.0, 0.02),
                                     qualities=(60, 95))
+NON_DIGIT_KINDS = ("omniglot", "shape", "scribble")
+# The non-digit set that the issue's "a scribble is never shown as a sure digit" is measured on.
+SCRIBBLES = "scribbles: tangles, coils, hatching"
 MARGINS = (0.0, 0.02, 0.05, 0.1)  # tight crops: margin on each side, share of the digit's long side
 
 
@@ -159,14 +162,16 @@ def render_job(job: tuple) -> tuple[Any, tuple[str, ...]]:
         return big.resize((big.width * 5, big.height * 5), Image.Resampling.BILINEAR), ()
     if kind == "mnist drawing":
         return synth.mnist_as_drawing(mnist_test_set()[0][index], int(rng.integers(140, 800))), ()
-    if kind in ("optdigits", "continental", "omniglot", "shape"):
+    if kind in ("optdigits", "continental") + NON_DIGIT_KINDS:
         medium, = options
         if kind == "optdigits":
             source = held_out_optdigits()[0][index]
         elif kind == "continental":
             source = continental.continental(held_out_pen()[index], rng)
+        elif kind == "omniglot":
+            source = held_out_negatives()[index]
         else:
-            source = held_out_negatives()[index] if kind == "omniglot" else negatives.random_shape(rng)
+            source = negatives.random_shape(rng) if kind == "shape" else negatives.random_scribble(rng)
         return _in_medium(source, medium, rng), (medium,)
     if kind == "photo":
         dist_name, inks, paper = options
@@ -201,7 +206,7 @@ def label_of(job: tuple) -> int:
         return int(mnist_test_set()[1][index])
     if kind == "optdigits":
         return int(held_out_optdigits()[1][index])
-    if kind in ("omniglot", "shape"):
+    if kind in NON_DIGIT_KINDS:
         return negatives.NOT_A_DIGIT
     return _photo_source(index)[1]
 
@@ -229,7 +234,7 @@ def run_set(jobs: list[tuple], tags: list[tuple[str, ...]] | None = None, worker
     results = Results()
     for i, job in enumerate(jobs):
         results.add(label_of(job), probabilities[i], rendered[i][1] + (tags[i] if tags else ()), bool(refused[i]),
-                    bool(sure[i]))
+                    bool(sure[i]), rendered[i][0])
     return results
 
 
@@ -295,12 +300,11 @@ def non_digit_sets(quick: bool, seed: int) -> dict[str, tuple[list[tuple], list[
     """Things that are not digits, drawn on the pad and photographed: rejected or not."""
     share = 5 if quick else 1
     n_omniglot, n_shapes = len(held_out_negatives()) // share, 1000 // share
-    sets = {
-        "Omniglot characters, drawers 17-20": [("omniglot", i, seed + 30, medium) for medium in ("drawn", "photographed")
-                                               for i in range(n_omniglot)],
-        "shapes, scribbles and doodles": [("shape", i, seed + 31, medium) for medium in ("drawn", "photographed")
-                                          for i in range(n_shapes)],
-    }
+    counts = {"Omniglot characters, drawers 17-20": ("omniglot", n_omniglot, seed + 30),
+              "shapes, scribbles and doodles": ("shape", n_shapes, seed + 31),
+              SCRIBBLES: ("scribble", n_shapes, seed + 32)}
+    sets = {name: [(kind, i, set_seed, medium) for medium in ("drawn", "photographed") for i in range(n)]
+            for name, (kind, n, set_seed) in counts.items()}
     return {name: (jobs, [()] * len(jobs)) for name, jobs in sets.items()}
 
 

@@ -3,6 +3,7 @@ confusion, reliability and expected calibration error."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -10,8 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from training.negatives import NOT_A_DIGIT
+
 # Confidence bins of the reliability diagram and the expected calibration error (Guo et al., 2017).
 CALIBRATION_BINS = 15
+# At most this many non-digits shown as a sure digit are kept in the report (as 28x28 bytes).
+SURE_EXAMPLES = 60
 
 
 @dataclass
@@ -24,15 +29,20 @@ class Results:
     groups: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     refused: list[bool] = field(default_factory=list)  # the model read it as not a digit
     sure: list[bool] = field(default_factory=list)  # the app shows it as a digit it is sure of
+    # The 28x28s of things that are not digits shown as a sure digit, to be looked at: (read as, 28x28).
+    sure_non_digits: list[tuple[int, np.ndarray]] = field(default_factory=list)
 
     def add(self, label: int, probabilities: np.ndarray, tags: tuple[str, ...] = (), refused: bool = False,
-            sure: bool = False) -> None:
+            sure: bool = False, digit: np.ndarray | None = None) -> None:
+        """One image's result; `digit`, its 28x28, is kept when it is no digit shown as a sure one."""
         for tag in tags:
             self.groups[tag].append(len(self.labels))
         self.labels.append(label)
         self.probabilities.append(probabilities)
         self.refused.append(refused)
         self.sure.append(sure)
+        if sure and label == NOT_A_DIGIT and digit is not None:
+            self.sure_non_digits.append((int(np.argmax(probabilities)), digit))
 
     def correct(self) -> np.ndarray:
         probs = np.array(self.probabilities)
@@ -141,4 +151,7 @@ def describe_rejection(results: Results) -> dict[str, Any]:
     return {**share_with_interval(int(rejected.sum()), len(results.labels)), "conditions": conditions,
             "refused_by_the_model": int(np.sum(results.refused)),
             "shown_as_sure": share_with_interval(int(np.sum(results.sure)), len(results.labels)),
-            "read_as": {str(d): int(np.sum(read_as == d)) for d in range(10)}}
+            "read_as": {str(d): int(np.sum(read_as == d)) for d in range(10)},
+            "sure_examples": [{"read_as": digit, "pixels": base64.b64encode(
+                (np.clip(image, 0, 1) * 255).astype(np.uint8).tobytes()).decode()}
+                for digit, image in results.sure_non_digits[:SURE_EXAMPLES]]}

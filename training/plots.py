@@ -11,7 +11,9 @@ wide at 200 dpi: on a 360 px phone screen its 8-point text is still 11 px tall. 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any, Callable
@@ -34,6 +36,8 @@ THEMES = {"": {"background": "#ffffff", "text": "#1f2937", "muted": "#4b5563", "
 ACCENT = "#ea580c"  # orange, 3.6:1 on white and 5.5:1 on the dark page: marks, not text
 # A reliability bin with fewer answers is not drawn: its 95% interval would span over 30 points.
 MIN_BIN_IMAGES = 30
+# Non-digits shown as a sure digit: at most this many of each set, in rows of this many.
+SHOWN_PER_SET, SURE_COLUMNS = 24, 8
 
 Report = dict[str, Any]
 
@@ -71,6 +75,8 @@ def conditions(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     rows += [(name, r) for name, r in report["sets"].items()]
     rows += [(f"numbers {name}", {"accuracy": r["exact"], "low": r["low"], "high": r["high"]})
              for name, r in report.get("numbers", {}).items()]
+    rows += [(f"{re.split('[,:]', name)[0]}, rejected", {"accuracy": r["share"], "low": r["low"], "high": r["high"]})
+             for name, r in report.get("non_digits", {}).items()]
     names = [name for name, _ in rows][::-1]
     accuracy, low, high = (np.array([r[key] for _, r in rows][::-1]) * 100 for key in ("accuracy", "low", "high"))
     fig, ax = plt.subplots(figsize=(WIDTH, 0.17 * len(rows) + 1.0))
@@ -80,7 +86,8 @@ def conditions(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     ax.set_xlabel("accuracy, %")
     ax.set_xlim(max(80, low.min() - 1), 100.3)
     ax.grid(axis="x", color=ax_theme["grid"], linewidth=0.5)
-    title(fig, "Accuracy by population and set, 95% intervals\n(numbers: every digit right)")
+    title(fig, "Accuracy by population and set, 95% intervals\n(numbers: every digit right; "
+               "not digits: rejected)")
     return fig
 
 
@@ -133,8 +140,40 @@ def reliability(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     return fig
 
 
+def sure_non_digits(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
+    """Things that are not digits shown as a sure digit, a block per set: the 28x28 that the model
+    read (the first SHOWN_PER_SET of each), and the digit it read over each."""
+    blocks = []  # per set: its heading, then its rows of examples
+    for name, r in report.get("non_digits", {}).items():
+        examples = r.get("sure_examples", [])[:SHOWN_PER_SET]
+        sure = round(r["shown_as_sure"]["share"] * r["n"])
+        heading = f"{re.split('[,:]', name)[0]}: {sure} of {r['n']}" + (
+            "" if not sure else ", read as" if len(examples) == sure else f", the first {len(examples)} read as")
+        blocks.append((heading, [examples[i: i + SURE_COLUMNS] for i in range(0, len(examples), SURE_COLUMNS)]))
+    heights = [h for _, rows in blocks for h in [0.35] + [1.0] * len(rows)]
+    fig = plt.figure(figsize=(WIDTH, 0.5 * sum(heights) + 0.8))  # 0.8: the two lines of the title
+    grid = fig.add_gridspec(len(heights), SURE_COLUMNS, height_ratios=heights)
+    row = 0
+    for heading, rows in blocks:
+        ax = fig.add_subplot(grid[row, :])
+        ax.axis("off")
+        ax.text(0, 0, heading, fontsize=FONT - 1, ha="left", va="bottom", transform=ax.transAxes)
+        for examples in rows:
+            row += 1
+            for column, example in enumerate(examples):
+                ax = fig.add_subplot(grid[row, column])
+                ax.axis("off")
+                ax.imshow(np.frombuffer(base64.b64decode(example["pixels"]), np.uint8).reshape(28, 28), cmap="gray",
+                          vmin=0, vmax=255)
+                ax.set_title(example["read_as"], fontsize=FONT - 2, pad=1)
+        row += 1
+    title(fig, "Not digits shown as a sure digit,\nas the model saw them")
+    return fig
+
+
 PLOTS: dict[str, Callable[[Report, dict[str, str]], plt.Figure]] = {
-    "populations": populations, "conditions": conditions, "confusion": confusion, "reliability": reliability}
+    "populations": populations, "conditions": conditions, "confusion": confusion, "reliability": reliability,
+    "sure_non_digits": sure_non_digits}
 
 
 def draw_all(report: Report, out: Path) -> list[Path]:
