@@ -1,11 +1,12 @@
 """Measure `read_number` on whole numbers written by writers the model never saw.
 
-    python -m training.evaluate_numbers            # 1,440 numbers, about 4 minutes on 2 cores
+    python -m training.evaluate_numbers            # 2,160 numbers, about 6 minutes on 2 cores
     python -m training.evaluate_numbers --quick    # a fifth
 
 Each number is 1-6 digits by one held-out writer (pendigits writers 25-30), laid out as a
-person writes on a wide pad (training/synth.py: lay_out_number), with ordinary spacing or with
-the digits nearly touching, then drawn on the pad's canvas or written on paper and photographed.
+person writes on a wide pad (training/synth.py: lay_out_number), with ordinary spacing, with the
+digits nearly touching, or with their ink touching, then drawn on the pad's canvas or written on
+paper and photographed.
 Length 1 is the single-digit case, read through `read_number` as the app reads it.
 
 Reported per set: exact match (every digit right, none missing or extra) by length, with 95%
@@ -34,11 +35,12 @@ from training.eval_sets import EVAL_PHOTOS, PEN_INKS
 from training.metrics import wilson_interval
 from training.report import evaluation_parser, report_json, write_text
 
-# Spacing between two digits' ink, as a share of a digit's height (synth.lay_out_number).
-SPACINGS = {"ordinary": (0.15, 0.5), "nearly touching": (0.02, 0.08)}
+# Spacing between two digits' ink, as a share of a digit's height (synth.lay_out_number); under 0,
+# the digits' ink touches or overlaps, as in a number written fast in a small space.
+SPACINGS = {"ordinary": (0.15, 0.5), "nearly touching": (0.02, 0.08), "touching": (-0.05, 0.0)}
 MEDIA = ("drawn", "photographed")
 LENGTHS = range(1, 7)
-PER_LENGTH = 60  # numbers of each length, spacing and medium: 1,440 in all
+PER_LENGTH = 60  # numbers of each length, spacing and medium: 2,160 in all
 
 
 @lru_cache(maxsize=1)
