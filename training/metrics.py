@@ -15,8 +15,9 @@ from training.negatives import NOT_A_DIGIT
 
 # Confidence bins of the reliability diagram and the expected calibration error (Guo et al., 2017).
 CALIBRATION_BINS = 15
-# At most this many non-digits shown as a sure digit are kept in the report (as 28x28 bytes).
-SURE_EXAMPLES = 60
+# At most this many non-digits shown as a sure digit are kept in the report (as 28x28 bytes), and
+# shown in the model card's picture of them: three rows.
+SURE_EXAMPLES = 24
 
 
 @dataclass

@@ -36,15 +36,14 @@ THEMES = {"": {"background": "#ffffff", "text": "#1f2937", "muted": "#4b5563", "
 ACCENT = "#ea580c"  # orange, 3.6:1 on white and 5.5:1 on the dark page: marks, not text
 # A reliability bin with fewer answers is not drawn: its 95% interval would span over 30 points.
 MIN_BIN_IMAGES = 30
-# Non-digits shown as a sure digit: at most this many of each set, in rows of this many.
-SHOWN_PER_SET, SURE_COLUMNS = 24, 8
+SURE_COLUMNS = 8  # non-digits shown as a sure digit: pictures a row
 
 Report = dict[str, Any]
 
 
 def short(name: str) -> str:
     """A population's or set's name short enough for a phone-width axis."""
-    return name.split(",")[0].replace(" (US)", ", US").replace(" (Istanbul)", ", Istanbul")
+    return re.split("[,:]", name)[0].replace(" (US)", ", US").replace(" (Istanbul)", ", Istanbul")
 
 
 def title(fig: plt.Figure, text: str) -> None:
@@ -75,7 +74,7 @@ def conditions(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     rows += [(name, r) for name, r in report["sets"].items()]
     rows += [(f"numbers {name}", {"accuracy": r["exact"], "low": r["low"], "high": r["high"]})
              for name, r in report.get("numbers", {}).items()]
-    rows += [(f"{re.split('[,:]', name)[0]}, rejected", {"accuracy": r["share"], "low": r["low"], "high": r["high"]})
+    rows += [(f"{short(name)}, rejected", {"accuracy": r["share"], "low": r["low"], "high": r["high"]})
              for name, r in report.get("non_digits", {}).items()]
     names = [name for name, _ in rows][::-1]
     accuracy, low, high = (np.array([r[key] for _, r in rows][::-1]) * 100 for key in ("accuracy", "low", "high"))
@@ -142,12 +141,12 @@ def reliability(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
 
 def sure_non_digits(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     """Things that are not digits shown as a sure digit, a block per set: the 28x28 that the model
-    read (the first SHOWN_PER_SET of each), and the digit it read over each."""
+    read (the first metrics.SURE_EXAMPLES of each), and the digit it read over each."""
     blocks = []  # per set: its heading, then its rows of examples
     for name, r in report.get("non_digits", {}).items():
-        examples = r.get("sure_examples", [])[:SHOWN_PER_SET]
+        examples = r.get("sure_examples", [])
         sure = round(r["shown_as_sure"]["share"] * r["n"])
-        heading = f"{re.split('[,:]', name)[0]}: {sure} of {r['n']}" + (
+        heading = f"{short(name)}: {sure} of {r['n']}" + (
             "" if not sure else ", read as" if len(examples) == sure else f", the first {len(examples)} read as")
         blocks.append((heading, [examples[i: i + SURE_COLUMNS] for i in range(0, len(examples), SURE_COLUMNS)]))
     heights = [h for _, rows in blocks for h in [0.35] + [1.0] * len(rows)]
