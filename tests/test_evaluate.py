@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from digitdraw.model import Contract
+from digitdraw.reading import retraced
 from training import report, synth
-from training.eval_sets import SCRIBBLES, cut_bin, ink_off_canvas
+from training.eval_sets import EVAL_CANVAS, PEN_OVER_ITSELF, SCRIBBLES, cut_bin, ink_off_canvas, render_job, run_set
 from training.metrics import Results, expected_calibration_error, wilson_interval
 
 
@@ -34,6 +35,21 @@ def test_a_digit_centred_on_a_corner_loses_most_of_its_ink(held_out_digits):
 def test_a_digit_centred_on_an_edge_loses_about_half(held_out_digits):
     off = ink_off_canvas(held_out_digits[0], style_at((200, 0)))
     assert 0.35 < off < 0.65
+
+
+def test_held_out_writers_never_draw_a_digit_over_itself(held_out_digits):
+    rng = np.random.default_rng(0)
+    for digit in held_out_digits:
+        style = EVAL_CANVAS.sample(rng)
+        strokes = synth.place_strokes(digit, style.height, style.center, style.slant)
+        assert not retraced(strokes, np.ones((style.size, style.size), bool))
+
+
+def test_a_drawn_tangle_is_never_counted_as_a_sure_digit_as_the_app_never_shows_it_so():
+    jobs = [("scribble", i, 32, "drawn") for i in (12, 100, 731, 793)]  # tangles: their pen goes over itself
+    assert all(PEN_OVER_ITSELF in render_job(job)[1] for job in jobs)
+    results = run_set(jobs, workers=1)
+    assert results.groups[PEN_OVER_ITSELF] == [0, 1, 2, 3] and not any(results.sure)
 
 
 @pytest.mark.parametrize("correct, n", [(0, 10), (10, 10), (98, 100), (500, 1000)])

@@ -65,7 +65,7 @@ class CanvasDistribution:
         return CanvasStyle(size, height, center, brush, slant, bool(rng.random() < self.stray))
 
 
-def _place_strokes(digit: PenDigit, height: float, center: tuple[float, float], slant: float) -> list[np.ndarray]:
+def place_strokes(digit: PenDigit, height: float, center: tuple[float, float], slant: float) -> list[np.ndarray]:
     """Scale strokes so the digit is `height` px tall, slant them, and centre them at `center`."""
     points = np.concatenate(digit.strokes)
     low, high = points.min(axis=0), points.max(axis=0)
@@ -84,7 +84,7 @@ def render_canvas(digit: PenDigit, style: CanvasStyle, rng: np.random.Generator 
     """The digit as a sketchpad composite: mode L, white canvas, black ink, no anti-aliasing."""
     image = Image.new("L", (style.size, style.size), 255)
     draw = ImageDraw.Draw(image)
-    strokes = _place_strokes(digit, style.height, style.center, style.slant)
+    strokes = place_strokes(digit, style.height, style.center, style.slant)
     draw_strokes(draw, strokes, style.brush, 0)
     if style.stray:
         rng = rng or np.random.default_rng(0)
@@ -196,7 +196,7 @@ def lay_out_number(digits: list[PenDigit], rng: np.random.Generator, gaps: tuple
     placed, columns, x = [], [], 0.0
     for digit in digits:
         h = height * rng.uniform(0.92, 1.08)
-        strokes = _place_strokes(digit, h, (0.0, rng.uniform(-0.04, 0.04) * height), 0.0)
+        strokes = place_strokes(digit, h, (0.0, rng.uniform(-0.04, 0.04) * height), 0.0)
         points = np.concatenate(strokes)
         left, right = float(points[:, 0].min()), float(points[:, 0].max())
         shift = x - left
@@ -251,7 +251,7 @@ def stroke_ink_map(digit: PenDigit, size: tuple[int, int], height: float, center
                    width: int, slant: float = 0.0) -> np.ndarray:
     """Pen strokes as a float ink map (1 = ink) of `size` (w, h), anti-aliased by 2x supersampling."""
     big = Image.new("L", (size[0] * 2, size[1] * 2), 0)
-    strokes = _place_strokes(digit, 2 * height, (2 * center[0], 2 * center[1]), slant)
+    strokes = place_strokes(digit, 2 * height, (2 * center[0], 2 * center[1]), slant)
     draw_strokes(ImageDraw.Draw(big), strokes, max(1, 2 * width), 255)
     return np.asarray(big.reduce(2), np.float32) / 255
 
