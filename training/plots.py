@@ -36,6 +36,9 @@ THEMES = {"": {"background": "#ffffff", "text": "#1f2937", "muted": "#4b5563", "
 ACCENT = "#ea580c"  # orange, 3.6:1 on white and 5.5:1 on the dark page: marks, not text
 # A reliability bin with fewer answers is not drawn: its 95% interval would span over 30 points.
 MIN_BIN_IMAGES = 30
+# The conditions' axis starts no lower than this, so that 95-100% stays readable; a row under it is
+# an arrow at the axis's edge with its value.
+AXIS_FLOOR = 80
 SURE_COLUMNS = 8  # non-digits shown as a sure digit: pictures a row
 
 Report = dict[str, Any]
@@ -79,11 +82,17 @@ def conditions(report: Report, ax_theme: dict[str, str]) -> plt.Figure:
     names = [name for name, _ in rows][::-1]
     accuracy, low, high = (np.array([r[key] for _, r in rows][::-1]) * 100 for key in ("accuracy", "low", "high"))
     fig, ax = plt.subplots(figsize=(WIDTH, 0.17 * len(rows) + 1.0))
-    ax.errorbar(accuracy, range(len(rows)), xerr=[accuracy - low, high - accuracy], fmt="o", color=ACCENT,
-                ecolor=ax_theme["muted"], capsize=1.5, markersize=2.5, linewidth=0.8)
-    ax.set_yticks(range(len(rows)), names, fontsize=FONT - 1.5)
+    shown = accuracy >= AXIS_FLOOR
+    y = np.arange(len(rows))
+    ax.errorbar(accuracy[shown], y[shown], xerr=[(accuracy - low)[shown], (high - accuracy)[shown]], fmt="o",
+                color=ACCENT, ecolor=ax_theme["muted"], capsize=1.5, markersize=2.5, linewidth=0.8)
+    for row in y[~shown]:  # off the axis: an arrow at its edge, and the value
+        ax.plot(AXIS_FLOOR, row, marker="<", color=ACCENT, markersize=4, clip_on=False)
+        ax.annotate(f"{accuracy[row]:.0f}%", (AXIS_FLOOR, row), xytext=(5, 0), textcoords="offset points",
+                    va="center", fontsize=FONT - 2, color=ax_theme["text"])
+    ax.set_yticks(y, names, fontsize=FONT - 1.5)
     ax.set_xlabel("accuracy, %")
-    ax.set_xlim(max(80, low.min() - 1), 100.3)
+    ax.set_xlim(max(AXIS_FLOOR, low.min() - 1), 100.3)
     ax.grid(axis="x", color=ax_theme["grid"], linewidth=0.5)
     title(fig, "Accuracy by population and set, 95% intervals\n(numbers: every digit right; "
                "not digits: rejected)")
