@@ -5,7 +5,8 @@ of one. The classifier is a scoring function; nothing here knows torch.
 
 `classify` takes (N, 28, 28) digits and gives (N, 11) probabilities: the ten digits, then "not a
 digit" (over `reject_above`, a group is not a digit). Every group and every candidate part is read
-once, in one batch per round of cuts; the answer reuses those readings.
+once, in one batch per round of cuts (and the halves of those still wider than tall in one more,
+to look ahead); the answer reuses those readings.
 """
 
 from __future__ import annotations
@@ -115,6 +116,22 @@ def _worth_trying(group: Reading, reject_above: float) -> bool:
     return group.aspect > RECUT_ASPECT or (not group.from_cut and _bar(group, reject_above) < CUT_HOPELESS)
 
 
+def _looking_ahead(ink: np.ndarray, parts: list[Reading], classify: Classify) -> dict[Reading, float]:
+    """Each part's sureness; for a part wider than tall (digits that still touch, to be cut again in
+    the next round), the better of that and its best cut's less sure part. Three touching digits cut
+    1 | 2 are judged by the 2 as two digits: read as one, it is not a digit, and no cut was kept
+    (held-out numbers whose digits' ink touches, every other one: 28 -> 63 of 150 drawn and 30 -> 66
+    photographed read exactly; those nearly touching 284 -> 286 of 300, with ordinary spacing the
+    same; of 1,200 shapes and scribbles drawn and photographed, the same 31 read as digits)."""
+    sureness = {part: part.sureness for part in parts}
+    wide = {part: segmentation.split_candidates(part.mask) for part in parts if part.aspect > RECUT_ASPECT}
+    halves = iter(read(ink, [half for cuts in wide.values() for pair in cuts for half in pair], classify, from_cut=True))
+    for part, cuts in wide.items():
+        for _ in cuts:
+            sureness[part] = max(sureness[part], min(next(halves).sureness, next(halves).sureness))
+    return sureness
+
+
 def cut_touching(ink: np.ndarray, groups: list[np.ndarray], classify: Classify, reject_above: float,
                  rounds: int = MAX_CUT_ROUNDS) -> list[Reading]:
     """Read the groups, cutting the wide ones where the classifier is surer of two digits than of one
@@ -124,13 +141,15 @@ def cut_touching(ink: np.ndarray, groups: list[np.ndarray], classify: Classify, 
         options = {group: segmentation.split_candidates(group.mask) for group in readings
                    if _worth_trying(group, reject_above)}
         options = {group: cuts for group, cuts in options.items() if cuts}
-        parts = iter(read(ink, [part for cuts in options.values() for pair in cuts for part in pair], classify,
-                          from_cut=True))
+        candidates = read(ink, [part for cuts in options.values() for pair in cuts for part in pair], classify,
+                          from_cut=True)
+        sureness = _looking_ahead(ink, candidates, classify)
+        parts = iter(candidates)
         chosen = {}
         for group, cuts in options.items():
             pairs = [(next(parts), next(parts)) for _ in cuts]
-            best = max(pairs, key=lambda pair: min(pair[0].sureness, pair[1].sureness))
-            if min(best[0].sureness, best[1].sureness) > _bar(group, reject_above):
+            best = max(pairs, key=lambda pair: min(sureness[pair[0]], sureness[pair[1]]))
+            if min(sureness[best[0]], sureness[best[1]]) > _bar(group, reject_above):
                 chosen[group] = best
         if not chosen:
             break
