@@ -192,17 +192,20 @@ def find_sheets(gray: np.ndarray) -> Iterator[Sheet]:
 
 
 def read_sheet(gray: np.ndarray) -> tuple[np.ndarray, InkMap] | None:
-    """The sheet's gray (the surface around it painted over) and its ink, for the first sheet found
-    with writing on it: dark strokes, thin for the sheet (SHEET_STROKE). Otherwise None, and the
-    whole image is read as before: what passes for a sheet may be a fat light digit, whose holes are
-    blobs, or as wide as a marker stroke on a note (such digits were called blank on the sheet).
+    """The sheet's gray (the surface around it painted over) and its ink, for the largest sheet found
+    with writing on it: dark strokes, thin for the sheet (SHEET_STROKE). The largest, as the split
+    of the light may find only the lit part of a note half in shadow, with the shadow's edge for a
+    stroke (a 5 under such a bar, one of the evaluation's 500 desk photos, was refused while the
+    first found was read). Otherwise None, and the whole image is read as before: what passes for a
+    sheet may be a fat light digit, whose holes are blobs, or as wide as a marker stroke on a note
+    (such digits were called blank on the sheet).
 
     Raises NoDigitError for a page-shaped sheet with nothing on it, when no other sheet found has
     writing: read whole, an empty page passes for one light blob, and the model refused only 57 of
     100 such photos (98 this way). (The lit part of a shadowed page may be empty; the page is not.)
     """
     empty = None
-    for sheet in find_sheets(gray):
+    for sheet in sorted(find_sheets(gray), key=lambda found: -found[1].sum()):
         try:
             read = _read_on_sheet(gray, *sheet)
         except NoDigitError as error:
