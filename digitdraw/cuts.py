@@ -6,7 +6,8 @@ of one. The classifier is a scoring function; nothing here knows torch.
 `classify` takes (N, 28, 28) digits and gives (N, 11) probabilities: the ten digits, then "not a
 digit" (over `reject_above`, a group is not a digit). Every group and every candidate part is read
 once, in one batch per round of cuts (and the halves of those still wider than tall in one more,
-to look ahead); the answer reuses those readings.
+to look ahead: a half is read again in the next round if its part is cut); the answer reuses those
+readings.
 """
 
 from __future__ import annotations
