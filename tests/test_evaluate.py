@@ -12,7 +12,7 @@ from digitdraw.model import Contract
 from digitdraw.reading import retraced
 from training import report, synth
 from training.eval_sets import EVAL_CANVAS, PEN_OVER_ITSELF, SCRIBBLES, cut_bin, ink_off_canvas, render_job, run_set
-from training.metrics import Results, expected_calibration_error, wilson_interval
+from training.metrics import Results, confusion_matrix, expected_calibration_error, wilson_interval
 
 
 def style_at(center: tuple[float, float], size: int = 400, height: float = 200) -> synth.CanvasStyle:
@@ -72,6 +72,15 @@ def test_calibration_error_is_zero_when_confidence_matches_accuracy():
     assert expected_calibration_error(results) == pytest.approx(0)
     results.add(3, confident)  # wrong at 100% confidence
     assert expected_calibration_error(results) == pytest.approx(1 / 11)
+
+
+def test_a_0_that_no_digit_was_read_in_is_read_wrong():
+    results = Results()
+    results.add(0, np.full(10, np.nan), refused=True)  # refused: a NaN row, whose argmax is 0
+    results.add(0, np.eye(10)[0])
+    assert results.correct().tolist() == [False, True]
+    assert results.summary()["accuracy"] == 0.5
+    assert confusion_matrix(results)[0].tolist() == [1] + [0] * 9 + [1]
 
 
 def one_set(accuracy: float, refused: int = 0) -> dict:

@@ -28,7 +28,7 @@ from digitdraw.inference import load_classifier
 from digitdraw.preprocessing import preprocess
 from digitdraw.reading import retraced
 from training import continental, data, negatives, synth
-from training.metrics import Results, group_stats
+from training.metrics import Results, group_stats, read_as
 
 # The test sets' distributions: pinned, so that a change to training's mix never changes them.
 EVAL_CANVAS = synth.CanvasDistribution(sizes=(280, 800), heights=(0.25, 0.9), cut=0.1, cut_margin=0.55,
@@ -322,7 +322,7 @@ def mnist_accuracy() -> float:
     """Accuracy on the raw MNIST test images, as the network gets them (a refusal counts as wrong)."""
     images, labels = mnist_test_set()
     probabilities, _, _ = classify(images.astype(np.float32) / 255)
-    return float((np.nan_to_num(probabilities, nan=-1).argmax(1) == labels).mean())
+    return float((read_as(probabilities) == labels).mean())
 
 
 def rejection_rate(seed: int, count: int) -> dict[str, float]:

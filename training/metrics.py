@@ -20,6 +20,13 @@ CALIBRATION_BINS = 15
 SURE_EXAMPLES = 24
 
 
+def read_as(probabilities: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """The digit each row of ten probabilities is read as; NOT_A_DIGIT where none was read (a NaN
+    row). An argmax alone takes a NaN row for a 0, and counted every refused 0 as read right."""
+    probabilities = np.asarray(probabilities)
+    return np.where(np.isnan(probabilities[:, 0]), NOT_A_DIGIT, np.nan_to_num(probabilities).argmax(1))
+
+
 @dataclass
 class Results:
     """Labels, the ten digits' probabilities (a row of NaN where no digit was read: the
@@ -46,8 +53,7 @@ class Results:
             self.sure_non_digits.append((int(np.argmax(probabilities)), digit))
 
     def correct(self) -> np.ndarray:
-        probs = np.array(self.probabilities)
-        return np.nan_to_num(probs, nan=-1).argmax(1) == np.array(self.labels)
+        return read_as(self.probabilities) == np.array(self.labels)
 
     def accuracy(self) -> float:
         return float(self.correct().mean())
@@ -116,10 +122,8 @@ def group_stats(results: Results, within: list[int] | None = None) -> dict[str, 
 
 def confusion_matrix(results: Results) -> np.ndarray:
     """10 x 11 counts: rows true digit, columns predicted digit, the last column 'no digit'."""
-    probs = np.array(results.probabilities)
-    predicted = np.where(np.isnan(probs[:, 0]), 10, np.nan_to_num(probs, nan=0).argmax(1))
     matrix = np.zeros((10, 11), int)
-    np.add.at(matrix, (np.array(results.labels), predicted), 1)
+    np.add.at(matrix, (np.array(results.labels), read_as(results.probabilities)), 1)
     return matrix
 
 
@@ -148,11 +152,11 @@ def describe_rejection(results: Results) -> dict[str, Any]:
     for tag in sorted(results.groups, key=natural_order):
         index = results.groups[tag]
         conditions[tag] = share_with_interval(int(rejected[index].sum()), len(index))
-    read_as = np.nan_to_num(np.array(results.probabilities), nan=-1).argmax(1)[~rejected]
+    read = read_as(results.probabilities)[~rejected]
     return {**share_with_interval(int(rejected.sum()), len(results.labels)), "conditions": conditions,
             "refused_by_the_model": int(np.sum(results.refused)),
             "shown_as_sure": share_with_interval(int(np.sum(results.sure)), len(results.labels)),
-            "read_as": {str(d): int(np.sum(read_as == d)) for d in range(10)},
+            "read_as": {str(d): int(np.sum(read == d)) for d in range(10)},
             "sure_examples": [{"read_as": digit, "pixels": base64.b64encode(
                 (np.clip(image, 0, 1) * 255).astype(np.uint8).tobytes()).decode()}
                 for digit, image in results.sure_non_digits[:SURE_EXAMPLES]]}
