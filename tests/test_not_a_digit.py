@@ -9,7 +9,8 @@ from PIL import Image
 from digitdraw import load_classifier, predict, read_number
 from digitdraw.answers import digit_answer, recognize_batch, status_line
 from digitdraw.errors import NotADigitError
-from digitdraw.reading import NOT_A_NUMBER, read_number_steps, retraced_digits
+from digitdraw.loading import render_drawing
+from digitdraw.reading import NOT_A_NUMBER, RETRACED_PATH, read_number_steps, retraced, retraced_digits, winding
 from tests.harness import drawing_of
 from tests.images import canvas_of
 from training import data, negatives, synth
@@ -57,6 +58,36 @@ def test_a_scribble_on_the_pad_is_shown_unsure_for_going_over_itself():
     answers = recognize_batch(load_classifier(), scribbles, "Draw", False)
     sure = [seed for seed, answer in enumerate(answers) if any(not d["unsure"] for d in answer["digits"])]
     assert not sure, sure
+
+
+def coil(turns: float, radius: float, length: float) -> data.PenDigit:
+    """A spring of loops drawn down the pad in one stroke, as a hand doodles one."""
+    t = np.linspace(0, 2 * np.pi * turns, int(24 * turns))
+    x, y = 200 + radius * np.cos(t), 60 + radius * np.sin(t) + length * t / t[-1]
+    return data.PenDigit(0, 0, (np.column_stack([x, y]).astype(np.float32),))
+
+
+def test_a_fat_coil_on_the_pad_is_shown_unsure_for_winding_round():
+    # Drawn fat, a spring's loops merge into one bar: the model sees a fat 1, sure of it, and its pen
+    # path is too short for its size to count as gone over (RETRACED_PATH). It winds round 6 times.
+    spring = coil(6, 22, 260)
+    drawing = drawing_of(spring, brush=40)
+    strokes = [np.array(s) for s in drawing["strokes"]]
+    length = sum(float(np.linalg.norm(np.diff(s, axis=0), axis=1).sum()) for s in strokes)
+    assert length < RETRACED_PATH * 400 * 0.9  # shorter than the path-length rule would catch
+    pixels, = recognize_batch(load_classifier(), [render_drawing(drawing)], "Draw", False, one_digit=True)
+    assert pixels["digits"] and not pixels["digits"][0]["unsure"]  # the model alone is sure of a digit
+    answer, = recognize_batch(load_classifier(), [drawing], "Draw", False, one_digit=True)
+    assert all(d["unsure"] for d in answer["digits"])
+
+
+@pytest.mark.parametrize("loops, radius, length", [(1, 90, 0), (2, 90, 10), (2, 45, 90)])
+def test_a_digit_gone_round_a_few_times_is_no_coil(loops, radius, length):
+    # A 0, a 0 gone over once more, an 8 as two loops turning the same way (the pendigits writers
+    # wind round 3.3 times at most): digits, not scribbles.
+    stroke = coil(loops, radius, length).strokes[0]
+    assert 0.9 * loops <= winding(stroke, np.ones(len(stroke) - 1, bool)) <= 1.1 * loops
+    assert not retraced([stroke], np.ones((400, 400), bool))
 
 
 def test_no_held_out_writers_digit_or_number_goes_over_itself():
