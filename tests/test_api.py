@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
 
 from tests.harness import ROOT, drawing_of, free_port, local_client, start_app, start_server, stop
@@ -159,7 +159,7 @@ def test_the_mcp_server_offers_the_two_reading_tools_and_reads_an_image(app_url)
     assert '"probabilities"' in tools["read_digit"]["description"]
 
     async def call() -> dict:
-        async with streamablehttp_client(app_url + "gradio_api/mcp/") as (read, write, _):
+        async with streamable_http_client(app_url + "gradio_api/mcp/") as (read, write, _):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 assert {t.name for t in (await session.list_tools()).tools} == set(tools)
