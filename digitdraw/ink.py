@@ -76,7 +76,7 @@ SHADOW_RING = 0.15
 # under a tenth of the Otsu split's strokes is clear ink (a fat light 0 filling a scan: 2%, its
 # noise; scans and optdigits forms of fat digits: 3-5%). Photos whose shading the Otsu split takes
 # for strokes keep 13% or more: growing the window for those too read 4 of the evaluation's photos
-# worse (a ruled page, a continental 1, two numbers).
+# worse (a ruled page, a continental digit, two numbers).
 KEPT_CLEAR = 0.1
 # ... can have strokes wider than that window: it then grows to 2.5 times the widest stroke of the
 # Otsu-split image ...
