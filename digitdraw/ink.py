@@ -78,6 +78,13 @@ SHADOW_RING = 0.15
 # for strokes keep 13% or more: growing the window for those too read 4 of the evaluation's photos
 # worse (a ruled page, a continental digit, two numbers).
 KEPT_CLEAR = 0.1
+# ... or one that stayed in the paper whole: a blot of dark ink wider than the window keeps its
+# sharp edge there (EDGE_STEP), where a shadow's is soft. Photographed hatching so dense that it is
+# one blot had its middle taken for paper, and its hollow outline read as a sure 5 or 1 (2 of the
+# evaluation's 2,000 scribbles). Of its digits, 7 fat or smudged ones, misread or refused, read
+# right with it (a 6 touching an edge, optdigits 1s), and none reads worse. Not for light ink: a
+# page on a dark desk, missed as a sheet, is such a light blot, and was then read whole and
+# refused (2 of the 500 desk photos).
 # ... can have strokes wider than that window: it then grows to 2.5 times the widest stroke of the
 # Otsu-split image ...
 STROKE_WINDOW = 2.5
@@ -106,6 +113,14 @@ PAPER_REFERENCE = 0.7
 # ... down to half of it. On photos in dim light this lifted accuracy from 91% to 98% (pencil: 65%
 # to 90%), and cost 1-4 points of empty-paper rejection; dimmer paper than 35% is too noisy to go further.
 DIMMEST_PAPER = 0.35
+# An edge: the log of the brightness steps by 0.2 across 2 thumbnail pixels. A shadow's soft edge
+# steps by 0.06 at most, a sheet's edge on a desk by 0.29 or more (sheet.SHEET_CONTRAST), and the
+# paper found under the evaluation's two blots of hatching (see KEPT_CLEAR) by 0.25 and 1.0 ...
+EDGE_STEP = 0.2
+# ... the log of the brightness plus 0.3, so that noise and the soft halo of a light shape are no
+# edges in the dark, where the log alone steps steeply (0.1 reads the same desk photos; with 1/255,
+# before sheet.SURFACE_BLACK, 13 fat light MNIST crops passed for sheets).
+EDGE_FLOOR = 0.3
 # Ink below 3 noise sigmas ...
 FLOOR_SIGMAS = 3
 # ... or a quarter of the peak is paper: keeps faint pencil, drops grain.
@@ -152,6 +167,15 @@ def otsu(values: np.ndarray, bins: int = 64) -> float:
 def thumbnail(gray: np.ndarray) -> np.ndarray:
     """The image shrunk by block means to about POLARITY_SIZE a side."""
     return block_mean(gray, -(-max(gray.shape) // POLARITY_SIZE))
+
+
+def edge_step(thumb: np.ndarray) -> np.ndarray:
+    """How steeply the log of the brightness (EDGE_FLOOR) changes at each pixel, across 2 pixels."""
+    log = np.log(thumb + EDGE_FLOOR)
+    step = np.zeros_like(log)
+    step[1:-1] = np.abs(log[2:] - log[:-2])
+    step[:, 1:-1] = np.maximum(step[:, 1:-1], np.abs(log[:, 2:] - log[:, :-2]))
+    return step
 
 
 def _neighbourhood_median(thumb: np.ndarray) -> np.ndarray:
@@ -205,10 +229,16 @@ def _spans_frame(mask: np.ndarray) -> bool:
                                 or box[1].stop - box[1].start >= FILL_SHARE * mask.shape[1])
 
 
-def _lost_wide_strokes(clear: np.ndarray, strokes: np.ndarray, window: int) -> bool:
+def _lost_wide_strokes(clear: np.ndarray, strokes: np.ndarray, paper: np.ndarray, window: int,
+                       dark_ink: bool) -> bool:
     """Whether the background window was narrower than the digit's widest parts: the clear ink it
-    left is nearly half its width (WIDE_STROKE), or it left next to none (KEPT_CLEAR)."""
-    if not _spans_frame(strokes) or float(ring(strokes).mean()) >= SHADOW_RING:
+    left is nearly half its width (WIDE_STROKE), it left next to none (KEPT_CLEAR), or the paper
+    it found kept the sharp edge of dark ink (EDGE_STEP)."""
+    if float(ring(strokes).mean()) >= SHADOW_RING:
+        return False
+    if dark_ink and float(edge_step(thumbnail(paper)).max()) > EDGE_STEP:
+        return True
+    if not _spans_frame(strokes):
         return False  # the cheap checks first: a distance transform of the ink costs about 1 ms
     if 2 * float(ndimage.distance_transform_edt(clear).max()) >= WIDE_STROKE * window:
         return True
@@ -291,7 +321,7 @@ def extract_ink(gray: np.ndarray, on_sheet: bool = False) -> InkMap:
     strokes = thumb < otsu(thumb) if dark_ink else thumb > otsu(thumb)
     even = np.mean(off_level < EVEN_TOLERANCE) > FLAT_SHARE and ring(strokes).mean() < EVEN_CLEAR
     clear = ink > CLEAR_INK
-    if _spans_frame(clear) or even or (not on_sheet and _lost_wide_strokes(clear, strokes, window)):
+    if _spans_frame(clear) or even or (not on_sheet and _lost_wide_strokes(clear, strokes, paper, window, dark_ink)):
         wider = _stroke_window(strokes, gray.shape[0] / thumb.shape[0])
         if wider > window:
             ink = _strength(sign * (_closing(gray, wider, dark_ink) - gray), peak_min)

@@ -15,7 +15,7 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
 from .errors import NoDigitError
-from .ink import POLARITY_SIZE, InkMap, extract_ink, otsu, ring
+from .ink import EDGE_STEP, POLARITY_SIZE, InkMap, edge_step, extract_ink, otsu, ring
 from .lines import find_marks
 from .loading import block_mean
 from .masks import bounding_box, box_size, outline, stroke_width
@@ -59,17 +59,10 @@ SURFACE_BLACK = 0.02
 # The sheet's blurred edge: its surround is read 2 thumbnail pixels off it.
 EDGE_BLUR = 2
 # Where the split of the light misses the sheet (a shadow across the photo darkens part of the page
-# as much as a lit desk), the sheet is what a sharp edge parts from its surround: of the
-# evaluation's 500 desk photos, 8 were refused and 9 read wrong without it, 2 and 7 with it, and no
-# other photo or scan reads differently. An edge: the log of the thumbnail's brightness steps by
-# 0.2 across 2 pixels. A sheet's edge steps by 0.29 or more (SHEET_CONTRAST); a shadow's soft edge
-# by 0.06 at most (0.15 reads the same photos; 0.25 refuses one more) ...
-EDGE_STEP = 0.2
-# ... the log of the brightness plus 0.3, so that noise and the soft halo of a light shape are no
-# edges in the dark, where the log alone steps steeply (0.1 reads the same desk photos; with 1/255,
-# before SURFACE_BLACK, 13 fat light MNIST crops passed for sheets). A shadowed page over a desk at
-# 60% of its brightness still steps by 0.25.
-EDGE_FLOOR = 0.3
+# as much as a lit desk), the sheet is what a sharp edge (ink.EDGE_STEP) parts from its surround:
+# of the evaluation's 500 desk photos, 8 were refused and 9 read wrong without it, 2 and 7 with it,
+# and no other photo or scan reads differently (with a step of 0.15 the same; 0.25 refuses one
+# more). A shadowed page over a desk at 60% of its brightness still steps by 0.25.
 # The edge map is grown a pixel to close the gaps at a blurred corner; once the surround is cut out,
 # the sheet is shrunk back by the edge's width, 2 pixels (grown 2: two more desk photos refused;
 # shrunk 1: one more refused, 3: one more read wrong) ...
@@ -128,11 +121,7 @@ def _not_surround(thumb: np.ndarray) -> Iterator[np.ndarray | None]:
     """What sharp edges (EDGE_STEP) part from the surround, as bright as the paper near it
     (PAPER_WINDOW), for each of the two largest regions between edges: the surround is the largest,
     or the second where the sheet fills most of the photo."""
-    log = np.log(thumb + EDGE_FLOOR)
-    step = np.zeros_like(log)
-    step[1:-1] = np.abs(log[2:] - log[:-2])
-    step[:, 1:-1] = np.maximum(step[:, 1:-1], np.abs(log[:, 2:] - log[:, :-2]))
-    edges = ndimage.binary_dilation(step > EDGE_STEP, iterations=EDGE_GROW)
+    edges = ndimage.binary_dilation(edge_step(thumb) > EDGE_STEP, iterations=EDGE_GROW)
     labels, _ = ndimage.label(~edges)
     for label in 1 + np.argsort(-np.bincount(labels.ravel())[1:])[:2]:
         inside = _largest(ndimage.binary_erosion(labels != label, iterations=EDGE_WIDTH, border_value=1))

@@ -503,6 +503,17 @@ def test_a_marker_digit_on_even_paper_keeps_its_strokes(held_out_digits):
         assert distance(evenly_lit(ink, 220), on_paper(ink, 0)) < SAME_DIGIT, digit.label
 
 
+@pytest.mark.parametrize("radii", [(50, 90), (70, 70)], ids=["bar", "disc"])
+def test_a_blot_wider_than_the_background_window_stays_ink_under_uneven_light(radii):
+    # Hatching so dense that it is one blot, photographed: under uneven light (not even paper) the
+    # window took its middle for paper, and the model read the hollow outline as a sure 5. The
+    # paper found then keeps the blot's sharp edge, which a shadow's never has (ink.EDGE_STEP).
+    y, x = np.indices((400, 300))
+    blot = ((x - 150) / radii[1]) ** 2 + ((y - 250) / radii[0]) ** 2 < 1
+    digit = preprocess(evenly_lit(blot.astype(float), 210 - 40 * x / 300))
+    assert digit[12:16, 12:16].min() > 0.5
+
+
 def test_photos_of_a_page_on_a_desk_are_read_on_the_page():
     # The evaluation's distribution (held-out writers): pages turned, in perspective, shadowed, small,
     # with strokes that run to the page's edge. A page that is missed is read as one light blob, and
