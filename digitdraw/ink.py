@@ -82,9 +82,11 @@ KEPT_CLEAR = 0.1
 # sharp edge there (EDGE_STEP), where a shadow's is soft. Photographed hatching so dense that it is
 # one blot had its middle taken for paper, and its hollow outline read as a sure 5 or 1 (2 of the
 # evaluation's 2,000 scribbles). Of its digits, 7 fat or smudged ones, misread or refused, read
-# right with it (a 6 touching an edge, optdigits 1s), and none reads worse. Not for light ink: a
-# page on a dark desk, missed as a sheet, is such a light blot, and was then read whole and
-# refused (2 of the 500 desk photos).
+# right with it (a 6 touching an edge, optdigits 1s), and none reads worse. It is checked before
+# the ink is measured: a fat 1 cropped tight is all blot, and left no ink at all (bars 15-30% of a
+# photo's height under uneven light: 72 of 117 were "No digit found"; 2 of the evaluation's scans).
+# Not for light ink: a page on a dark desk, missed as a sheet, is such a light blot, and was then
+# read whole and refused (2 of the 500 desk photos).
 # ... can have strokes wider than that window: it then grows to 2.5 times the widest stroke of the
 # Otsu-split image ...
 STROKE_WINDOW = 2.5
@@ -229,16 +231,17 @@ def _spans_frame(mask: np.ndarray) -> bool:
                                 or box[1].stop - box[1].start >= FILL_SHARE * mask.shape[1])
 
 
-def _lost_wide_strokes(clear: np.ndarray, strokes: np.ndarray, paper: np.ndarray, window: int,
-                       dark_ink: bool) -> bool:
+def _kept_blot(paper: np.ndarray, strokes: np.ndarray, dark_ink: bool) -> bool:
+    """Whether the paper found kept a blot of dark ink whole: its sharp edge (EDGE_STEP), the Otsu
+    split's strokes off the border (SHADOW_RING)."""
+    return (dark_ink and float(ring(strokes).mean()) < SHADOW_RING
+            and float(edge_step(thumbnail(paper)).max()) > EDGE_STEP)
+
+
+def _lost_wide_strokes(clear: np.ndarray, strokes: np.ndarray, window: int) -> bool:
     """Whether the background window was narrower than the digit's widest parts: the clear ink it
-    left is nearly half its width (WIDE_STROKE), it left next to none (KEPT_CLEAR), or the paper
-    it found kept the sharp edge of dark ink (EDGE_STEP)."""
-    if float(ring(strokes).mean()) >= SHADOW_RING:
-        return False
-    if dark_ink and float(edge_step(thumbnail(paper)).max()) > EDGE_STEP:
-        return True
-    if not _spans_frame(strokes):
+    left is nearly half its width (WIDE_STROKE), or it left next to none (KEPT_CLEAR)."""
+    if not _spans_frame(strokes) or float(ring(strokes).mean()) >= SHADOW_RING:
         return False  # the cheap checks first: a distance transform of the ink costs about 1 ms
     if 2 * float(ndimage.distance_transform_edt(clear).max()) >= WIDE_STROKE * window:
         return True
@@ -317,12 +320,18 @@ def extract_ink(gray: np.ndarray, on_sheet: bool = False) -> InkMap:
     window = max(3, int(BACKGROUND_WINDOW * max(gray.shape))) | 1
     paper = _closing(gray, window, dark_ink)
     peak_min = _peak_min(float(np.median(paper[::4, ::4])), dark_ink)
-    ink = _strength(sign * (paper - gray), peak_min)
     strokes = thumb < otsu(thumb) if dark_ink else thumb > otsu(thumb)
+    scale = gray.shape[0] / thumb.shape[0]
+    # Before the ink is measured: a blot the paper kept whole may be all the ink there is.
+    if not on_sheet and _kept_blot(paper, strokes, dark_ink):
+        wider = _stroke_window(strokes, scale)
+        if wider > window:
+            window, paper = wider, _closing(gray, wider, dark_ink)
+    ink = _strength(sign * (paper - gray), peak_min)
     even = np.mean(off_level < EVEN_TOLERANCE) > FLAT_SHARE and ring(strokes).mean() < EVEN_CLEAR
     clear = ink > CLEAR_INK
-    if _spans_frame(clear) or even or (not on_sheet and _lost_wide_strokes(clear, strokes, paper, window, dark_ink)):
-        wider = _stroke_window(strokes, gray.shape[0] / thumb.shape[0])
+    if _spans_frame(clear) or even or (not on_sheet and _lost_wide_strokes(clear, strokes, window)):
+        wider = _stroke_window(strokes, scale)
         if wider > window:
             ink = _strength(sign * (_closing(gray, wider, dark_ink) - gray), peak_min)
     return InkMap(ink, dark_ink, False)

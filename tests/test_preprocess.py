@@ -514,6 +514,16 @@ def test_a_blot_wider_than_the_background_window_stays_ink_under_uneven_light(ra
     assert digit[12:16, 12:16].min() > 0.5
 
 
+@pytest.mark.parametrize("width", [15, 20, 30])
+def test_a_marker_1_as_wide_as_the_background_window_is_found_under_uneven_light(width):
+    # A photo cropped to a fat 1, its stroke 15-30% of the image's height: the window took all of it
+    # for paper, and "No digit found" came before the window could grow (72 of 117 such bars).
+    y, x = np.indices((100, 45))
+    bar = (abs(x - 22) < width / 2) & (abs(y - 50) < 40)
+    probabilities, refused, _ = eval_sets.classify(preprocess(evenly_lit(bar.astype(float), 220 - 30 * x / 45))[None])
+    assert not refused[0] and probabilities[0].argmax() == 1
+
+
 def test_photos_of_a_page_on_a_desk_are_read_on_the_page():
     # The evaluation's distribution (held-out writers): pages turned, in perspective, shadowed, small,
     # with strokes that run to the page's edge. A page that is missed is read as one light blob, and
