@@ -524,6 +524,19 @@ def test_a_marker_1_as_wide_as_the_background_window_is_found_under_uneven_light
     assert not refused[0] and probabilities[0].argmax() == 1
 
 
+@pytest.mark.parametrize("box", [(300, 180, 70, 100), (40, 240, 80, 60)], ids=["below", "at the edge"])
+def test_a_digit_beside_a_dark_object_is_read_not_the_object(held_out_digits, box):
+    # An eraser or a phone on the page: a blot wider than the background's window, with a sharp
+    # edge. Grown for it (ink.BESIDE_BLOT), the window read the object as ink, and refused it.
+    top, left, height, width = box
+    y, x = np.indices((400, 300))
+    dark = (y >= top) & (y < top + height) & (x >= left) & (x < left + width)
+    for digit in held_out_digits[::12]:  # one of each class
+        ink = np.maximum(synth.stroke_ink_map(digit, (300, 400), 160, (130, 150), 6), dark)
+        probabilities, refused, _ = eval_sets.classify(preprocess(evenly_lit(ink, 210 - 40 * x / 300))[None])
+        assert not refused[0] and probabilities[0].argmax() == digit.label
+
+
 def test_photos_of_a_page_on_a_desk_are_read_on_the_page():
     # The evaluation's distribution (held-out writers): pages turned, in perspective, shadowed, small,
     # with strokes that run to the page's edge. A page that is missed is read as one light blob, and
