@@ -98,7 +98,8 @@ def trade_offs(report: Report) -> str:
   this card counts it so: a coil drawn with a brush so broad that its turns merge into one bar is a
   fat 1 to the model. Hatching photographed so dense that it is one blot is read whole, not as
   its hollow outline (`ink.EDGE_STEP`).
-  It cost MNIST's test set {before["MNIST"]:.2%} -> {report["mnist_test"]:.2%} and drawn numbers with ordinary spacing {before["numbers drawn, ordinary"]:.1%} -> {numbers["exact"]:.1%} ({lost} numbers of {numbers["n"]}; the 95%
+  It cost MNIST's test set {before["MNIST"]:.2%} -> {report["mnist_test"]:.2%} and drawn numbers with ordinary spacing
+  {before["numbers drawn, ordinary"]:.1%} -> {numbers["exact"]:.1%} ({lost} numbers of {numbers["n"]}; the 95%
   intervals overlap), the light-ink scans' refusals {refused} of {light["n"]} ({refused_share(light):.2%}{seen}),
   and Omniglot's characters are shown as a sure digit more often
   ({POPULATION_WEIGHED_ON_40_CHANNELS["Omniglot sure"]:.2%} -> {omniglot["shown_as_sure"]["share"]:.2%}): most of them are drawn
