@@ -82,9 +82,9 @@ KEPT_CLEAR = 0.1
 # sharp edge there (EDGE_STEP), where a shadow's is soft. Photographed hatching so dense that it is
 # one blot had its middle taken for paper, and its hollow outline read as a sure 5 or 1 (2 of the
 # evaluation's 2,000 scribbles). Of its digits, 7 fat or smudged ones, misread or refused, read
-# right with it (a 6 touching an edge, optdigits 1s), and none reads worse. It is checked before
-# the ink is measured: a fat 1 cropped tight is all blot, and left no ink at all (bars 15-30% of a
-# photo's height under uneven light: 72 of 117 were "No digit found"; 2 of the evaluation's scans).
+# right with it (a 6 touching an edge, optdigits 1s), and none reads worse. It is checked even where
+# the window left no ink at all: a fat 1 cropped tight is all blot (bars 15-30% of a photo's
+# height under uneven light: 72 of 117 were "No digit found"; 2 of the evaluation's scans).
 # Not for light ink: a page on a dark desk, missed as a sheet, is such a light blot, and was then
 # read whole and refused (2 of the 500 desk photos).
 # ... and only when nothing is written beside the blot: no clear ink off it spans a tenth of the
