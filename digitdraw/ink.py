@@ -79,18 +79,12 @@ SHADOW_RING = 0.15
 # worse (a ruled page, a continental digit, two numbers).
 KEPT_CLEAR = 0.1
 # ... or one that stayed in the paper whole: a blot of dark ink wider than the window keeps its
-# sharp edge there (EDGE_STEP), where a shadow's is soft. Photographed hatching so dense that it is
-# one blot had its middle taken for paper, and its hollow outline read as a sure 5 or 1 (2 of the
-# evaluation's 2,000 scribbles). Of its digits, 7 fat or smudged ones, misread or refused, read
-# right with it (a 6 touching an edge, optdigits 1s), and none reads worse. It is checked even where
-# the window left no ink at all: a fat 1 cropped tight is all blot (bars 15-30% of a photo's
-# height under uneven light: 72 of 117 were "No digit found"; 2 of the evaluation's scans).
-# Not for light ink: a page on a dark desk, missed as a sheet, is such a light blot, and was then
-# read whole and refused (2 of the 500 desk photos).
-# ... and only when nothing is written beside the blot: no clear ink off it spans a tenth of the
-# image, as a digit would. (Digits photographed beside a dark object off the border, an eraser or
-# a phone: without this, 19 of 60 that had been read right were read as the object and refused.
-# The evaluation reads the same either way.)
+# sharp edge there (EDGE_STEP); a shadow's is soft. Photographed hatching as dense as one blot was
+# read as its hollow outline, a sure 5 or 1 (2 of the evaluation's 2,000 scribbles); 9 of its fat
+# digits read right with it, none worse, and a fat 1 cropped tight, all blot, is found (72 of 117
+# such bars were "No digit found"). Not for light ink: a page on a dark desk, missed as a sheet, is
+# such a blot (2 of 500 desk photos refused). Only with nothing written beside the blot: no clear
+# ink off it spans a tenth of the image (digits beside a dark object: 19 of 60 read as the object).
 BESIDE_BLOT = 0.1
 # ... can have strokes wider than that window: it then grows to 2.5 times the widest stroke of the
 # Otsu-split image ...
@@ -237,8 +231,7 @@ def _spans_frame(mask: np.ndarray) -> bool:
 
 
 def _kept_blot(paper: np.ndarray, strokes: np.ndarray) -> bool:
-    """Whether the paper found kept a blot of ink whole: its sharp edge (EDGE_STEP), the Otsu
-    split's strokes off the border (SHADOW_RING)."""
+    """Whether the paper kept a blot of ink whole: a sharp edge (EDGE_STEP), strokes off the border."""
     return float(ring(strokes).mean()) < SHADOW_RING and float(edge_step(thumbnail(paper)).max()) > EDGE_STEP
 
 
